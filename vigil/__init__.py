@@ -1,0 +1,48 @@
+"""Vigil: publish a protest, take RSVPs, keep attendees safe."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, database, errors, headers, logs, mail, templating
+from .config import load_config
+from .extensions import babel, db, migrate
+from .pages import events as event_pages
+from .pages import health as health_pages
+from .pages import rsvps as rsvp_pages
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages, commands.
+
+    `config` overrides everything read from the environment (tests pass a dict);
+    `INSTANCE_PATH` in it moves the instance folder.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=(config or {}).get("INSTANCE_PATH"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    app.config.update(config or {})
+
+    logs.init_logging(app.config["LOG_LEVEL"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    babel.init_app(app)
+    database.init_database(app)
+    mail.init_mail(app)
+    headers.init_headers(app)
+    templating.init_templating(app)
+
+    app.register_blueprint(event_pages.bp)
+    app.register_blueprint(rsvp_pages.bp)
+    app.register_blueprint(health_pages.bp)
+    errors.register_error_handlers(app)
+    cli.init_cli(app)
+    return app

@@ -1,0 +1,65 @@
+"""Configuration: safe defaults, overridden by environment variables, then by a test dict."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Pick the SQLAlchemy URL; plain `postgres://` URLs are routed to psycopg 3."""
+    if not raw:
+        return "sqlite:///" + str(Path(instance_path) / "vigil.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def instance_secret(instance_path: str, filename: str, nbytes: int = 32) -> str:
+    """Read a secret kept in the instance folder, creating it (mode 0600) on first use.
+
+    A generated secret survives restarts so sessions stay valid, and no key is ever
+    hard-coded in the source.
+    """
+    path = Path(instance_path) / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(nbytes))
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str) -> dict:
+    """Everything the app reads from its environment, with defaults for the embedded setup."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "VIGIL_BASE_URL": os.environ.get("VIGIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "VIGIL_ORG_NAME": os.environ.get("VIGIL_ORG_NAME", "Vigil"),
+        "VIGIL_MAX_GUESTS": _env_int("VIGIL_MAX_GUESTS", 4),
+        "VIGIL_SQLITE_BUSY_TIMEOUT_MS": _env_int("VIGIL_SQLITE_BUSY_TIMEOUT_MS", 30000),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "vigil@localhost"),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "WTF_CSRF_TIME_LIMIT": _env_int("WTF_CSRF_TIME_LIMIT", 8 * 3600),
+        "BABEL_DEFAULT_LOCALE": "en_GB",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }

@@ -1,0 +1,54 @@
+"""Engine set-up that makes SQLite behave like a server database for Vigil's needs.
+
+SQLite has no row locks, so every write transaction starts with `BEGIN IMMEDIATE`:
+the database write lock is taken before the first read, and two RSVPs can never both
+see the last free place. Read-only requests ask for a plain deferred `BEGIN` so that,
+in WAL mode, readers never wait for writers.
+"""
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout, foreign keys on, and explicit BEGIN statements."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy emit BEGIN itself (see on_begin) instead of the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        if conn.get_execution_options().get("vigil_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_database(app: Flask) -> None:
+    """Tune the engine; Flask-SQLAlchemy rolls back whatever a request did not commit."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            configure_sqlite(engine, app.config["VIGIL_SQLITE_BUSY_TIMEOUT_MS"])
+
+            @app.before_request
+            def read_only_transaction():
+                if request.method in READ_ONLY_METHODS:
+                    db.session.connection(execution_options={"vigil_read_only": True})
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"

@@ -1,0 +1,153 @@
+"""Events: what the public may see, whether RSVPs are open, and changes that move an event."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .errors import RsvpsClosed
+from .extensions import db
+from .models import Event, EventStatus, Rsvp, RsvpStatus, utcnow
+
+# A change to any of these moves the event in time or space: calendars must update.
+TIME_AND_PLACE_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue",
+    "street_address",
+    "locality",
+    "postcode",
+    "latitude",
+    "longitude",
+)
+
+
+class RsvpWindow(StrEnum):
+    OPEN = "open"
+    DRAFT = "draft"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+
+
+RSVP_WINDOW_MESSAGES = {
+    RsvpWindow.DRAFT: _l("This event is not published, so it is not taking RSVPs."),
+    RsvpWindow.CANCELLED: _l("This event has been cancelled, so it is not taking RSVPs."),
+    RsvpWindow.ENDED: _l("This event has ended, so RSVPs are closed."),
+    RsvpWindow.NOT_YET_OPEN: _l("RSVPs for this event have not opened yet."),
+    RsvpWindow.CLOSED: _l("RSVPs for this event are closed."),
+}
+
+
+def has_ended(event: Event, now: datetime | None = None) -> bool:
+    return event.ends_at <= (now or utcnow())
+
+
+def is_live(event: Event, now: datetime | None = None) -> bool:
+    """Published and not over: attendees can still change their plans."""
+    return event.status == EventStatus.PUBLISHED and not has_ended(event, now)
+
+
+def rsvp_window(event: Event, now: datetime | None = None) -> RsvpWindow:
+    """Why an event does or does not take RSVPs at this moment.
+
+    Without an explicit closing time, RSVPs stay open until the event ends, so people
+    who decide on the day can still say they are coming.
+    """
+    now = now or utcnow()
+    if event.status == EventStatus.DRAFT:
+        return RsvpWindow.DRAFT
+    if event.status == EventStatus.CANCELLED:
+        return RsvpWindow.CANCELLED
+    if has_ended(event, now):
+        return RsvpWindow.ENDED
+    if event.rsvp_opens_at and now < event.rsvp_opens_at:
+        return RsvpWindow.NOT_YET_OPEN
+    if event.rsvp_closes_at and now >= event.rsvp_closes_at:
+        return RsvpWindow.CLOSED
+    return RsvpWindow.OPEN
+
+
+def ensure_rsvps_open(event: Event, now: datetime | None = None) -> None:
+    """Raise RsvpsClosed with the reason a person can read."""
+    window = rsvp_window(event, now)
+    if window != RsvpWindow.OPEN:
+        raise RsvpsClosed(RSVP_WINDOW_MESSAGES[window])
+
+
+def places_taken(event: Event) -> int:
+    """Confirmed people plus their guests."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(1 + Rsvp.guests), 0)).where(
+            Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED
+        )
+    )
+
+
+def places_left(event: Event) -> int | None:
+    """None when the event has no capacity limit."""
+    if event.capacity is None:
+        return None
+    return max(event.capacity - places_taken(event), 0)
+
+
+def public_event(slug: str) -> Event | None:
+    """A published or cancelled event by slug; drafts do not exist for the public."""
+    return db.session.scalar(
+        select(Event).where(
+            Event.slug == slug, Event.status.in_([EventStatus.PUBLISHED, EventStatus.CANCELLED])
+        )
+    )
+
+
+@dataclass
+class EventListing:
+    upcoming: list[Event]
+    past: list[Event]
+
+
+def list_public_events(now: datetime | None = None) -> EventListing:
+    """Upcoming events soonest first, then past events most recent first."""
+    now = now or utcnow()
+    visible = Event.status.in_([EventStatus.PUBLISHED, EventStatus.CANCELLED])
+    upcoming = db.session.scalars(
+        select(Event).where(visible, Event.ends_at > now).order_by(Event.starts_at, Event.id)
+    ).all()
+    past = db.session.scalars(
+        select(Event).where(visible, Event.ends_at <= now).order_by(Event.starts_at.desc())
+    ).all()
+    return EventListing(upcoming=list(upcoming), past=list(past))
+
+
+def apply_event_changes(event: Event, changes: dict) -> bool:
+    """Set the given fields; raise the sequence number if the time or place moved.
+
+    Returns whether anything changed. New events (not yet flushed) keep sequence 0.
+    """
+    changed = {k: v for k, v in changes.items() if getattr(event, k) != v}
+    for key, value in changed.items():
+        setattr(event, key, value)
+    is_stored = event.id is not None
+    if is_stored and any(k in TIME_AND_PLACE_FIELDS for k in changed):
+        event.sequence = (event.sequence or 0) + 1
+    return bool(changed)
+
+
+def lock_event(event: Event) -> Event:
+    """Hold the event's row lock until commit, and reload it, so capacity checks are exact.
+
+    PostgreSQL takes a row lock (`SELECT ... FOR UPDATE`). On SQLite every write
+    transaction already began with `BEGIN IMMEDIATE` (see database.py), which holds
+    the database write lock; reading the row again is all that is left to do.
+    """
+    locked = db.session.scalar(
+        select(Event)
+        .where(Event.id == event.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return locked

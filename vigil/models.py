@@ -1,0 +1,169 @@
+"""Vigil's tables. Models hold data and simple derived facts; rules live in domain modules."""
+
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC on the way out on every engine (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Field lengths, shared by the model, the forms and the event file loader.
+SLUG_MAX = 80
+TITLE_MAX = 200
+SUMMARY_MAX = 500
+DESCRIPTION_MAX = 20000
+DEMAND_MAX = 500
+VENUE_MAX = 200
+ADDRESS_MAX = 200
+LOCALITY_MAX = 100
+POSTCODE_MAX = 20
+TRANSPORT_MAX = 500
+TIMEZONE_MAX = 64
+NAME_MAX = 100
+EMAIL_MAX = 254
+ACCESSIBILITY_MAX = 500
+
+
+class EventStatus:
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    ALL = (DRAFT, PUBLISHED, CANCELLED)
+
+
+class RsvpStatus:
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    ALL = (CONFIRMED, WAITLISTED, CANCELLED)
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity"),
+        CheckConstraint("sequence >= 0", name="sequence"),
+        Index("ix_events_status_starts_at", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+    # Plain text; blank lines separate paragraphs. Rendered escaped, never as HTML.
+    description: Mapped[str] = mapped_column(Text, default="")
+    demands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    venue: Mapped[str] = mapped_column(String(VENUE_MAX))
+    street_address: Mapped[str] = mapped_column(String(ADDRESS_MAX))
+    locality: Mapped[str] = mapped_column(String(LOCALITY_MAX))
+    postcode: Mapped[str] = mapped_column(String(POSTCODE_MAX))
+    transport: Mapped[str] = mapped_column(String(TRANSPORT_MAX), default="")
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(TIMEZONE_MAX))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    rsvp_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rsvp_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    rsvps: Mapped[list["Rsvp"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def full_address(self) -> str:
+        return f"{self.street_address}, {self.locality} {self.postcode}"
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.slug}>"
+
+
+class Rsvp(db.Model):
+    """One person's RSVP. No IP address or user agent is ever stored."""
+
+    __tablename__ = "rsvps"
+    __table_args__ = (
+        # One RSVP per address per event; email_key is the address in lower case.
+        UniqueConstraint("event_id", "email_key", name="uq_rsvps_event_email"),
+        CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status"),
+        CheckConstraint("guests >= 0", name="guests"),
+        Index("ix_rsvps_event_status_queued", "event_id", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    email_key: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    guests: Mapped[int] = mapped_column(Integer, default=0)
+    accessibility: Mapped[str | None] = mapped_column(String(ACCESSIBILITY_MAX))
+    wants_updates: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    # SHA-256 of the manage token; the token itself exists only in the person's email.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # When the RSVP last joined the waitlist (or was created): promotion order.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="rsvps")
+
+    @property
+    def places(self) -> int:
+        """Places this RSVP takes: the person plus their guests."""
+        return 1 + self.guests
+
+    def __repr__(self) -> str:
+        return f"<Rsvp {self.id} event={self.event_id} {self.status}>"

@@ -1,0 +1,43 @@
+"""Template helpers: paragraphs from plain text, times in the event's zone, map links."""
+
+from urllib.parse import quote, urlencode
+
+from flask import Flask
+from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+from .dates import format_moment, format_short_date, format_span
+from .models import Event
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text to <p> elements. Every piece is escaped: no HTML from the database runs."""
+    blocks = [b.strip() for b in (text or "").replace("\r\n", "\n").split("\n\n")]
+    html = "".join(
+        f"<p>{'<br>'.join(str(escape(line)) for line in block.splitlines())}</p>"
+        for block in blocks
+        if block
+    )
+    return Markup(html)  # noqa: S704 - built only from escaped text above
+
+
+def map_url(event: Event) -> str:
+    """A plain link to OpenStreetMap; nothing is fetched from it by the page itself."""
+    if event.latitude is not None and event.longitude is not None:
+        lat, lon = f"{event.latitude:.5f}", f"{event.longitude:.5f}"
+        query = urlencode({"mlat": lat, "mlon": lon})
+        return f"https://www.openstreetmap.org/?{query}#map=18/{lat}/{lon}"
+    return "https://www.openstreetmap.org/search?query=" + quote(event.full_address)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.globals.update(
+        map_url=map_url,
+        event_when=lambda e: format_span(e.starts_at, e.ends_at, e.timezone),
+        event_day=lambda e: format_short_date(e.starts_at, e.timezone),
+        moment=format_moment,
+        html_lang=lambda: str(get_locale() or "en").replace("_", "-"),
+    )
+    app.jinja_env.globals["org_name"] = app.config["VIGIL_ORG_NAME"]

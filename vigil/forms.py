@@ -1,0 +1,128 @@
+"""Forms check the shape of input: presence, length, format, range. Rules live in domain code."""
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from . import models as m
+
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(multi_line: bool = False):
+    """Refuse invisible control characters (null bytes and the like) in text fields."""
+    pattern = _CONTROL_MULTI_LINE if multi_line else _CONTROL_ONE_LINE
+
+    def check(form, field):
+        if field.data and pattern.search(field.data):
+            raise ValidationError(_l("Please remove the invisible control characters."))
+
+    return check
+
+
+def email_address(form, field):
+    """Syntax check only: no DNS look-up, so nothing about the person leaves the server."""
+    if not field.data:
+        return
+    try:
+        validate_email(field.data.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(
+            _l("Please enter a valid email address, like name@example.org.")
+        ) from exc
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class RsvpDetailsMixin:
+    name = StringField(
+        _l("Name (optional)"),
+        description=_l("Any name you like: a first name or a pseudonym is fine."),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.NAME_MAX), no_control_characters()],
+    )
+    guests = IntegerField(
+        _l("Guests coming with you"),
+        description=_l("People you bring along who are not RSVPing themselves."),
+        default=0,
+        validators=[InputRequired(_l("Enter a number of guests, 0 if none."))],
+    )
+    accessibility = TextAreaField(
+        _l("Access needs (optional)"),
+        description=_l("Anything that would help you take part, such as step-free access."),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.ACCESSIBILITY_MAX), no_control_characters(True)],
+    )
+    wants_updates = BooleanField(_l("Email me occasional updates about this event"))
+
+    def set_guest_limit(self) -> None:
+        """The maximum comes from configuration, so it is added per request."""
+        limit = current_app.config["VIGIL_MAX_GUESTS"]
+        self.guests.validators = [
+            *self.guests.validators,
+            NumberRange(
+                min=0,
+                max=limit,
+                message=_l("Guests must be between 0 and %(max)d.", max=limit),
+            ),
+        ]
+        self.guests.render_kw = {"min": 0, "max": limit, "inputmode": "numeric"}
+
+    def details(self) -> dict:
+        return {
+            "name": self.name.data or None,
+            "guests": self.guests.data,
+            "accessibility": self.accessibility.data or None,
+            "wants_updates": bool(self.wants_updates.data),
+        }
+
+
+class RsvpForm(RsvpDetailsMixin, FlaskForm):
+    email = StringField(
+        _l("Email"),
+        description=_l("Needed to send you a confirmation and a private link to change or cancel."),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please enter your email address.")),
+            Length(max=m.EMAIL_MAX),
+            no_control_characters(),
+            email_address,
+        ],
+        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_guest_limit()
+
+
+class ManageRsvpForm(RsvpDetailsMixin, FlaskForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_guest_limit()
+
+
+class RsvpActionForm(FlaskForm):
+    """Cancel or restore: nothing but the CSRF token."""
+
+
+class EraseRsvpForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand this deletes my RSVP and cannot be undone"),
+        validators=[DataRequired(_l("Tick the box to confirm that you want to erase your RSVP."))],
+    )

@@ -1,0 +1,253 @@
+"""RSVPs: take them, change them, cancel and erase them, and promote the waitlist.
+
+Every function that touches places first locks the event (events.lock_event), so
+counts stay exact when many people RSVP at once. Functions add and flush; the
+caller commits once.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from . import emails
+from .errors import InvalidState, NotEnoughPlaces, RsvpLocked
+from .events import ensure_rsvps_open, is_live, lock_event, places_taken
+from .extensions import db
+from .models import Event, Rsvp, RsvpStatus, utcnow
+from .tokens import hash_token, is_token_shaped, new_token
+
+log = logging.getLogger(__name__)
+
+
+def normalise_email(address: str) -> str:
+    """The comparison key for an address: validated form, compared case-insensitively."""
+    address = address.strip()
+    try:
+        address = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        pass  # the form has already judged it; keep the key stable either way
+    return address.casefold()
+
+
+@dataclass(frozen=True)
+class RsvpResult:
+    """What the person is told: `status` is what a new RSVP would get.
+
+    For an address that already had an RSVP, `status` is still computed as for a
+    new one, so the response never reveals that the address was known.
+    """
+
+    status: str
+    rsvp: Rsvp
+    was_new: bool
+
+
+def _free_places(event: Event) -> int | None:
+    if event.capacity is None:
+        return None
+    return event.capacity - places_taken(event)
+
+
+def _fits(event: Event, places: int) -> bool:
+    free = _free_places(event)
+    return free is None or places <= free
+
+
+def create_rsvp(
+    event: Event,
+    *,
+    email: str,
+    name: str | None = None,
+    guests: int = 0,
+    accessibility: str | None = None,
+    wants_updates: bool = False,
+    now: datetime | None = None,
+) -> RsvpResult:
+    """Take an RSVP, confirmed if the person and their guests fit, else waitlisted.
+
+    Raises RsvpsClosed when the event does not take RSVPs. An address that already
+    has an RSVP for this event changes nothing but its manage link, which is emailed
+    afresh.
+    """
+    now = now or utcnow()
+    event = lock_event(event)
+    ensure_rsvps_open(event, now)
+    if guests < 0:
+        raise ValueError("guests must not be negative")
+    key = normalise_email(email)
+    status = RsvpStatus.CONFIRMED if _fits(event, 1 + guests) else RsvpStatus.WAITLISTED
+    token, token_hash = new_token()
+
+    existing = db.session.scalar(
+        select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.email_key == key)
+    )
+    if existing is not None:
+        existing.token_hash = token_hash
+        db.session.flush()
+        emails.queue_manage_link(existing, token)
+        log.info("rsvp repeated rsvp=%s event=%s", existing.id, event.id)
+        return RsvpResult(status=status, rsvp=existing, was_new=False)
+
+    rsvp = Rsvp(
+        event=event,
+        email=email.strip(),
+        email_key=key,
+        name=(name or "").strip() or None,
+        guests=guests,
+        accessibility=(accessibility or "").strip() or None,
+        wants_updates=wants_updates,
+        status=status,
+        token_hash=token_hash,
+        queued_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(rsvp)
+    db.session.flush()
+    emails.queue_rsvp_received(rsvp, token)
+    log.info("rsvp created rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
+    return RsvpResult(status=status, rsvp=rsvp, was_new=True)
+
+
+def find_rsvp(token: str) -> Rsvp | None:
+    if not is_token_shaped(token):
+        return None
+    return db.session.scalar(select(Rsvp).where(Rsvp.token_hash == hash_token(token)))
+
+
+def can_change(rsvp: Rsvp, now: datetime | None = None) -> bool:
+    """RSVPs can change until the event ends or is cancelled; erasure is always possible."""
+    return is_live(rsvp.event, now)
+
+
+def _ensure_changeable(rsvp: Rsvp, now: datetime | None) -> None:
+    if not can_change(rsvp, now):
+        raise RsvpLocked()
+
+
+def update_rsvp(
+    rsvp: Rsvp,
+    *,
+    name: str | None,
+    guests: int,
+    accessibility: str | None,
+    wants_updates: bool,
+    now: datetime | None = None,
+) -> list[Rsvp]:
+    """Change the person's details; more guests on a confirmed RSVP must fit.
+
+    Raises NotEnoughPlaces (nothing changed) or RsvpLocked. Returns RSVPs promoted
+    from the waitlist by places this change freed.
+    """
+    now = now or utcnow()
+    event = lock_event(rsvp.event)
+    _ensure_changeable(rsvp, now)
+    if guests < 0:
+        raise ValueError("guests must not be negative")
+    extra = guests - rsvp.guests
+    if rsvp.status == RsvpStatus.CONFIRMED and extra > 0:
+        free = _free_places(event)
+        if free is not None and extra > free:
+            raise NotEnoughPlaces(
+                _(
+                    "Only %(free)d more place(s) left, so you can bring at most %(max)d guest(s).",
+                    free=free,
+                    max=rsvp.guests + max(free, 0),
+                )
+            )
+    before = (rsvp.name, rsvp.guests, rsvp.accessibility, rsvp.wants_updates)
+    rsvp.name = (name or "").strip() or None
+    rsvp.guests = guests
+    rsvp.accessibility = (accessibility or "").strip() or None
+    rsvp.wants_updates = wants_updates
+    if before == (rsvp.name, rsvp.guests, rsvp.accessibility, rsvp.wants_updates):
+        return []
+    rsvp.updated_at = now
+    db.session.flush()
+    emails.queue_rsvp_changed(rsvp)
+    return promote_waitlist(event, now)
+
+
+def cancel_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
+    """Give up the place (or waitlist spot); returns RSVPs promoted into the freed places."""
+    now = now or utcnow()
+    event = lock_event(rsvp.event)
+    _ensure_changeable(rsvp, now)
+    if rsvp.status == RsvpStatus.CANCELLED:
+        raise InvalidState(_("This RSVP is already cancelled."))
+    rsvp.status = RsvpStatus.CANCELLED
+    rsvp.updated_at = now
+    db.session.flush()
+    emails.queue_rsvp_cancelled(rsvp)
+    log.info("rsvp cancelled rsvp=%s event=%s", rsvp.id, event.id)
+    return promote_waitlist(event, now)
+
+
+def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
+    """Undo a cancellation: a place if one is free, otherwise the end of the waitlist.
+
+    Raises RsvpLocked once the event is over or cancelled, or RsvpsClosed when the
+    event no longer takes RSVPs. Returns the new status.
+    """
+    now = now or utcnow()
+    event = lock_event(rsvp.event)
+    _ensure_changeable(rsvp, now)
+    ensure_rsvps_open(event, now)
+    if rsvp.status != RsvpStatus.CANCELLED:
+        raise InvalidState(_("This RSVP is not cancelled."))
+    if _fits(event, rsvp.places):
+        rsvp.status = RsvpStatus.CONFIRMED
+    else:
+        rsvp.status = RsvpStatus.WAITLISTED
+        rsvp.queued_at = now
+    rsvp.updated_at = now
+    db.session.flush()
+    emails.queue_rsvp_restored(rsvp)
+    log.info("rsvp restored rsvp=%s event=%s status=%s", rsvp.id, event.id, rsvp.status)
+    return rsvp.status
+
+
+def erase_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
+    """Delete the row and everything in it; a freed place goes to the waitlist."""
+    now = now or utcnow()
+    event = lock_event(rsvp.event)
+    rsvp_id = rsvp.id
+    db.session.delete(rsvp)
+    db.session.flush()
+    log.info("rsvp erased rsvp=%s event=%s", rsvp_id, event.id)
+    return promote_waitlist(event, now) if is_live(event, now) else []
+
+
+def promote_waitlist(event: Event, now: datetime | None = None) -> list[Rsvp]:
+    """Confirm the earliest waitlisted RSVPs that fit the free places, in waitlist order.
+
+    A large group that does not fit does not block smaller ones behind it; it keeps
+    its position for the next freed place. Call with the event locked.
+    """
+    free = _free_places(event)
+    waiting = db.session.scalars(
+        select(Rsvp)
+        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.WAITLISTED)
+        .order_by(Rsvp.queued_at, Rsvp.id)
+    ).all()
+    promoted = []
+    for rsvp in waiting:
+        if free is not None and rsvp.places > free:
+            continue
+        rsvp.status = RsvpStatus.CONFIRMED
+        rsvp.updated_at = now or utcnow()
+        promoted.append(rsvp)
+        if free is not None:
+            free -= rsvp.places
+            if free <= 0:
+                break
+    if promoted:
+        db.session.flush()
+        for rsvp in promoted:
+            emails.queue_rsvp_promoted(rsvp)
+        log.info("waitlist promoted event=%s count=%d", event.id, len(promoted))
+    return promoted

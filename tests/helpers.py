@@ -1,0 +1,46 @@
+"""Helpers shared by tests: act like a browser, read mail like a mail client."""
+
+import email
+import email.policy
+import re
+from pathlib import Path
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def submit(client, page_url: str, action_url: str, data: dict, **kw):
+    """Like a browser: load the page, take its CSRF token, post the form."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    form = {"csrf_token": csrf_token(page.get_data(as_text=True)), **data}
+    return client.post(action_url, data=form, **kw)
+
+
+def mail_dir(app) -> Path:
+    return Path(app.instance_path) / "mail"
+
+
+def sent_mail(app) -> list[email.message.EmailMessage]:
+    """Every message written so far, oldest first, parsed as a mail client would."""
+    directory = mail_dir(app)
+    if not directory.exists():
+        return []
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(directory.glob("*.eml"))
+    ]
+
+
+def text_body(msg) -> str:
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def manage_link(msg) -> str:
+    """The path of the manage link in an email, as the person would click it."""
+    match = re.search(r"http://vigil\.test(/rsvp/[A-Za-z0-9_-]+)", text_body(msg))
+    assert match, "no manage link in the email"
+    return match.group(1)

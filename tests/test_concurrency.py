@@ -1,0 +1,82 @@
+"""Places stay exact when many people RSVP in the same instant, on SQLite and PostgreSQL."""
+
+import threading
+
+from helpers import csrf_token
+from sqlalchemy import func, select
+
+from vigil import rsvps
+from vigil.extensions import db
+from vigil.models import Event, Rsvp, RsvpStatus
+
+
+def run_at_once(count: int, work) -> list:
+    """Start `count` threads, release them together, and collect results or errors."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def runner(i: int):
+        try:
+            results[i] = work(i, barrier)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results[i] = exc
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    return results
+
+
+def test_200_simultaneous_rsvps_for_50_places_over_http(app, make_event):
+    event = make_event(capacity=50)
+    url = f"/events/{event.slug}"
+
+    def one_person(i: int, barrier: threading.Barrier) -> int:
+        client = app.test_client()
+        token = csrf_token(client.get(url).get_data(as_text=True))
+        barrier.wait()
+        response = client.post(
+            f"{url}/rsvp",
+            data={"csrf_token": token, "email": f"person{i}@example.org", "guests": "0"},
+        )
+        return response.status_code
+
+    results = run_at_once(200, one_person)
+    assert results == [303] * 200, [r for r in results if r != 303][:3]
+    with app.app_context():
+        counts = dict(
+            db.session.execute(
+                select(Rsvp.status, func.count())
+                .where(Rsvp.event_id == event.id)
+                .group_by(Rsvp.status)
+            ).all()
+        )
+    assert counts == {RsvpStatus.CONFIRMED: 50, RsvpStatus.WAITLISTED: 150}
+
+
+def test_groups_racing_for_places_never_overfill_and_cancellations_promote(app, make_event):
+    event = make_event(capacity=30)
+
+    def one_group(i: int, barrier: threading.Barrier):
+        with app.app_context():
+            barrier.wait()
+            stored = db.session.get(Event, event.id)
+            result = rsvps.create_rsvp(stored, email=f"g{i}@example.org", guests=i % 4)
+            db.session.commit()
+            if i % 5 == 0:  # some change their minds straight away
+                rsvps.cancel_rsvp(db.session.get(Rsvp, result.rsvp.id))
+                db.session.commit()
+            return result.status
+
+    results = run_at_once(60, one_group)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    with app.app_context():
+        rows = db.session.scalars(select(Rsvp).where(Rsvp.event_id == event.id)).all()
+        taken = sum(r.places for r in rows if r.status == RsvpStatus.CONFIRMED)
+        waiting = [r for r in rows if r.status == RsvpStatus.WAITLISTED]
+        assert taken <= 30
+        # No one left waiting who would fit in the places that are free.
+        assert all(r.places > 30 - taken for r in waiting)
+        assert len(rows) == 60

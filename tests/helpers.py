@@ -44,3 +44,9 @@ def manage_link(msg) -> str:
     match = re.search(r"http://vigil\.test(/rsvp/[A-Za-z0-9_-]+)", text_body(msg))
     assert match, "no manage link in the email"
     return match.group(1)
+
+
+def assert_unique_ids(html: str) -> None:
+    """Duplicate ids break labels and screen readers; every id on a page must be unique."""
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

@@ -139,3 +139,10 @@ def test_hostile_text_is_stored_as_text_and_shown_escaped(app, client, make_even
     html = client.get(manage_link(sent_mail(app)[0])).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_hostile_slugs_are_simply_not_found(client):
+    for slug in ("%00", "a%00b", "x" * 5000, "%ff%fe", "..%2f..%2fetc", "' OR '1'='1", "%E2%80%AE"):
+        for url in (f"/events/{slug}", f"/events/{slug}/rsvp/done"):
+            assert client.get(url).status_code == 404, url
+        assert client.post(f"/events/{slug}/rsvp", data=GOOD).status_code == 404

@@ -190,3 +190,18 @@ def test_a_token_from_another_session_is_refused(app, make_event):
     )
     assert response.status_code == 400
     assert count_rsvps(app) == 0
+
+
+def test_every_page_of_the_flow_has_unique_ids(app, client, make_event):
+    from helpers import assert_unique_ids
+
+    event = make_event(capacity=5)
+    assert_unique_ids(client.get(f"/events/{event.slug}").get_data(as_text=True))
+    invalid = rsvp(client, event, email="nope")
+    assert_unique_ids(invalid.get_data(as_text=True))
+    done = rsvp(client, event)
+    assert_unique_ids(client.get(done.headers["Location"]).get_data(as_text=True))
+    link = manage_link(sent_mail(app)[0])
+    assert_unique_ids(client.get(link).get_data(as_text=True))
+    submit(client, link, link, {"action": "cancel"})
+    assert_unique_ids(client.get(link).get_data(as_text=True))

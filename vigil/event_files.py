@@ -14,11 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 
 from . import models as m
-from .events import apply_event_changes
+from .events import apply_event_changes, is_slug
 from .extensions import db
 from .models import Event, EventStatus
-
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # key: (required, max length for text or None, kind)
 FIELDS = {
@@ -137,7 +135,7 @@ def parse_event(raw: dict) -> dict:
         values[key] = _check_value(key, raw[key], limit, kind, problems)
 
     slug = values.get("slug")
-    if isinstance(slug, str) and not SLUG_PATTERN.fullmatch(slug):
+    if isinstance(slug, str) and not is_slug(slug):
         problems.append("'slug' may only hold lower-case letters, digits and single hyphens")
     tz = values.get("timezone")
     zone = None

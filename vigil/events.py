@@ -1,5 +1,6 @@
 """Events: what the public may see, whether RSVPs are open, and changes that move an event."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -9,7 +10,9 @@ from sqlalchemy import func, select
 
 from .errors import RsvpsClosed
 from .extensions import db
-from .models import Event, EventStatus, Rsvp, RsvpStatus, utcnow
+from .models import SLUG_MAX, Event, EventStatus, Rsvp, RsvpStatus, utcnow
+
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # A change to any of these moves the event in time or space: calendars must update.
 TIME_AND_PLACE_FIELDS = (
@@ -95,8 +98,18 @@ def places_left(event: Event) -> int | None:
     return max(event.capacity - places_taken(event), 0)
 
 
+def is_slug(value: str) -> bool:
+    return len(value) <= SLUG_MAX and bool(SLUG_PATTERN.fullmatch(value))
+
+
 def public_event(slug: str) -> Event | None:
-    """A published or cancelled event by slug; drafts do not exist for the public."""
+    """A published or cancelled event by slug; drafts do not exist for the public.
+
+    Anything not shaped like a slug (null bytes, odd Unicode) is turned away before
+    it reaches the database.
+    """
+    if not is_slug(slug):
+        return None
     return db.session.scalar(
         select(Event).where(
             Event.slug == slug, Event.status.in_([EventStatus.PUBLISHED, EventStatus.CANCELLED])

@@ -60,16 +60,12 @@ def _write_pending(session: Session) -> None:
         log.info("mail written kind=%s file=%s", kind, name)
 
 
-def _discard_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _discard_pending(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction rolled back
+        session.info.pop(_PENDING, None)
 
 
 def init_mail(app: Flask) -> None:
     if not event.contains(Session, "after_commit", _write_pending):
         event.listen(Session, "after_commit", _write_pending)
-        event.listen(Session, "after_soft_rollback", _discard_pending_soft)
-
-
-def _discard_pending_soft(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        _discard_pending(session)
+        event.listen(Session, "after_soft_rollback", _discard_pending)

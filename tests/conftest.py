@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from vigil import create_app
 from vigil.extensions import db
-from vigil.models import Event, EventStatus, Rsvp, RsvpStatus
+from vigil.models import Event, EventStatus, Rsvp, RsvpStatus, RsvpToken
 from vigil.tokens import new_token
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -92,13 +92,15 @@ def app(database_url, tmp_path):
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": "test-" + secrets.token_hex(8),
             "VIGIL_BASE_URL": "http://vigil.test",
+            "VIGIL_MAIL_RETRY_BASE_SECONDS": 0.05,
         }
     )
     with app.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()  # the migrations are checked against the models in test_migrations
         else:
-            db.session.execute(text("TRUNCATE events, rsvps RESTART IDENTITY CASCADE"))
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             db.session.commit()
     yield app
     with app.app_context():
@@ -188,10 +190,11 @@ def make_rsvp(app):
             email_key=address.lower(),
             guests=0,
             status=RsvpStatus.CONFIRMED,
-            token_hash=token_hash,
             queued_at=now(),
         )
         values.update(overrides)
-        return store(app, Rsvp(**values)), token
+        rsvp = Rsvp(**values)
+        rsvp.tokens.append(RsvpToken(token_hash=token_hash))
+        return store(app, rsvp), token
 
     return make

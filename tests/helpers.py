@@ -25,7 +25,17 @@ def mail_dir(app) -> Path:
 
 
 def sent_mail(app) -> list[email.message.EmailMessage]:
-    """Every message written so far, oldest first, parsed as a mail client would."""
+    """Deliver what is due (into files, as the embedded set-up does), then read every
+    message written so far, oldest first, parsed as a mail client would."""
+    from flask import current_app, has_app_context
+
+    from vigil.delivery import drain
+
+    if has_app_context() and current_app._get_current_object() is app:
+        drain()  # in the test's own session, which must not hold SQLite's lock meanwhile
+    else:
+        with app.app_context():
+            drain()
     directory = mail_dir(app)
     if not directory.exists():
         return []

@@ -125,3 +125,21 @@ def test_database_check_constraints_hold(ctx):
             )
         )
         db.session.flush()
+
+
+def test_processes_starting_together_share_one_complete_secret(tmp_path, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    instance = tmp_path / "shared"
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(6) as pool:
+        keys = pool.map(_read_secret, [str(instance)] * 12)
+    assert len(set(keys)) == 1
+    assert len(keys[0]) == 64
+
+
+def _read_secret(instance: str) -> str:
+    from vigil.config import instance_secret
+
+    return instance_secret(instance, "secret_key")

@@ -146,3 +146,63 @@ def test_hostile_slugs_are_simply_not_found(client):
         for url in (f"/events/{slug}", f"/events/{slug}/rsvp/done"):
             assert client.get(url).status_code == 404, url
         assert client.post(f"/events/{slug}/rsvp", data=GOOD).status_code == 404
+
+
+def test_json_and_file_fields_are_not_form_input(app, client, make_event, make_rsvp):
+    """Non-text values (numbers, objects, uploads) never reach a validator."""
+    import io
+    import json
+
+    event = make_event()
+    _, token = make_rsvp(event)
+    for url in (f"/events/{event.slug}/rsvp", f"/rsvp/{token}"):
+        for payload in ({"email": 5}, {"name": 5}, {"email": {"a": 1}}, {"accessibility": True}):
+            response = client.post(url, data=json.dumps(payload), content_type="application/json")
+            assert response.status_code == 400, (url, payload, response.status_code)
+        for field in ("email", "name", "accessibility"):
+            response = client.post(
+                url, data={field: (io.BytesIO(b"x"), "x.txt")}, content_type="multipart/form-data"
+            )
+            assert response.status_code == 400, (url, field, response.status_code)
+    assert count_rsvps(app) == 1
+
+
+def test_an_address_that_grows_when_case_folded_is_stored(app, client, make_event):
+    event = make_event()
+    address = "ΐ" * 64 + "@" + "d" * 60 + "." + "e" * 59 + ".org"
+    response = submit(
+        client, f"/events/{event.slug}", f"/events/{event.slug}/rsvp", {**GOOD, "email": address}
+    )
+    assert response.status_code == 303
+    assert count_rsvps(app) == 1
+
+
+def test_a_database_error_logs_no_personal_data(app, make_event, caplog):
+    """Even the 500 path must not print submitted values (SQL parameters) into the log."""
+    from vigil.extensions import db as vdb
+
+    event = make_event()
+
+    @app.post("/explode")
+    def explode():
+        vdb.session.execute(
+            Rsvp.__table__.insert().values(
+                event_id=event.id,
+                email="leak@example.org",
+                email_key="leak@example.org",
+                name="Leaky Name",
+                guests=-5,
+                status="confirmed",
+                wants_updates=False,
+                queued_at=event.starts_at,
+                created_at=event.starts_at,
+                updated_at=event.starts_at,
+            )
+        )
+        vdb.session.commit()
+
+    response = app.test_client().post("/explode")
+    assert response.status_code == 500
+    logged = caplog.text.lower()
+    assert "integrityerror" in logged and "explode" in logged
+    assert "leak@example.org" not in logged and "leaky name" not in logged

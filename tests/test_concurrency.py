@@ -80,3 +80,59 @@ def test_groups_racing_for_places_never_overfill_and_cancellations_promote(app, 
         # No one left waiting who would fit in the places that are free.
         assert all(r.places > 30 - taken for r in waiting)
         assert len(rows) == 60
+
+
+def test_simultaneous_actions_on_one_rsvp_act_on_its_current_state(app, make_event, make_rsvp):
+    """Erase and cancel racing on one RSVP: one wins, the other is refused, none fails."""
+    for _round in range(10):
+        event = make_event(capacity=1)
+        _, token = make_rsvp(event)
+        make_rsvp(event, status=RsvpStatus.WAITLISTED)
+        link = f"/rsvp/{token}"
+
+        def act(i: int, barrier: threading.Barrier, link=link) -> int:
+            client = app.test_client()
+            token_value = csrf_token(client.get(link).get_data(as_text=True))
+            barrier.wait()
+            data = {"csrf_token": token_value, "action": ["erase", "cancel", "cancel"][i % 3]}
+            if data["action"] == "erase":
+                data["confirm"] = "y"
+            return client.post(link, data=data).status_code
+
+        results = run_at_once(3, act)
+        assert all(r in (303, 404, 409) for r in results), results
+        assert results.count(303) >= 1
+        with app.app_context():
+            taken = db.session.scalar(
+                select(func.count()).where(Rsvp.event_id == event.id, Rsvp.status == "confirmed")
+            )
+        assert taken == 1  # the waitlisted person moved up exactly once
+
+
+def test_a_waitlisted_update_racing_a_promotion_never_overfills(app, make_event, make_rsvp):
+    for _round in range(10):
+        event = make_event(capacity=1)
+        holder, _ = make_rsvp(event)
+        waiting, _ = make_rsvp(event, status=RsvpStatus.WAITLISTED)
+
+        def act(i: int, barrier: threading.Barrier, holder=holder, waiting=waiting):
+            with app.app_context():
+                barrier.wait()
+                if i == 0:
+                    rsvps.cancel_rsvp(db.session.get(Rsvp, holder.id))
+                else:
+                    rsvps.update_rsvp(
+                        db.session.get(Rsvp, waiting.id),
+                        name=None,
+                        guests=4,
+                        accessibility=None,
+                        wants_updates=False,
+                    )
+                db.session.commit()
+
+        run_at_once(2, act)
+        with app.app_context():
+            confirmed = db.session.scalars(
+                select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.status == "confirmed")
+            ).all()
+            assert sum(r.places for r in confirmed) <= 1

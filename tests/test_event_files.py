@@ -191,3 +191,27 @@ def test_seed_copy_is_upcoming_on_the_next_10_december(ctx):
     local = copy.starts_at.astimezone(copy.zone)
     assert (local.month, local.day, local.hour, local.minute) == (12, 10, 11, 0)
     assert copy.starts_at > datetime.now(UTC)
+
+
+def test_raising_capacity_by_import_promotes_the_waitlist_in_order(ctx, app, tmp_path):
+    from vigil import rsvps
+    from vigil.models import Rsvp
+
+    future = BASIC.replace("2018-07-13", "2031-07-13").replace("capacity = 100", "capacity = 2")
+    path = write(tmp_path, future)
+    import_events(path)
+    db.session.commit()
+    event = db.session.scalar(select(Event))
+    rsvps.create_rsvp(event, email="a@example.org", guests=1)
+    rsvps.create_rsvp(event, email="group@example.org", guests=4)
+    rsvps.create_rsvp(event, email="b@example.org")
+    db.session.commit()
+    write(tmp_path, future.replace("capacity = 2", "capacity = 8"))
+    import_events(path)
+    db.session.commit()
+    statuses = {r.email: r.status for r in db.session.scalars(select(Rsvp))}
+    assert statuses == {
+        "a@example.org": "confirmed",
+        "group@example.org": "confirmed",
+        "b@example.org": "confirmed",
+    }

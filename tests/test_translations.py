@@ -36,6 +36,6 @@ def test_strings_from_code_pages_and_emails_are_extracted():
         "Page not found",  # error page
         "You have a place: %(title)s",  # email subject
         "Good news: a place has opened up, and it is yours. You are no longer on the waitlist.",
-        "%(num)d place left",  # plural
+        "You are bringing %(num)d guest.",  # plural
     ):
         assert text in messages, text

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, errors, headers, logs, mail, templating
+from . import cli, database, errors, headers, logs, templating
 from .config import load_config
-from .extensions import babel, db, migrate
+from .extensions import babel, db, mail, migrate
 from .pages import events as event_pages
 from .pages import health as health_pages
 from .pages import rsvps as rsvp_pages
@@ -36,7 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app)
     database.init_database(app)
-    mail.init_mail(app)
+    mail.init_app(app)
     headers.init_headers(app)
     templating.init_templating(app)
 

@@ -1,16 +1,23 @@
-"""Operator commands: `flask --app vigil seed`, `flask --app vigil events import PATH`."""
+"""Operator commands: `flask --app vigil seed`, `events import`, `mail ...`, `serve`."""
 
-from datetime import date
+import logging
+import signal
+import threading
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import attendees, delivery, outbox
 from .event_files import EventFileError, import_events, seed
 from .extensions import db
 
+log = logging.getLogger(__name__)
+
 events_cli = AppGroup("events", help="Manage events kept in files.")
+mail_cli = AppGroup("mail", help="Deliver and inspect the outgoing mail.")
 
 
 @events_cli.command("import")
@@ -37,6 +44,82 @@ def seed_command():
         click.echo(f"{result.action}: {result.slug}")
 
 
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum, _frame):
+        log.info("signal %s: stopping after the current message", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+@mail_cli.command("work")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def work_command(once: bool):
+    """Deliver queued mail: over SMTP when MAIL_SERVER is set, else into instance/mail/."""
+    if once:
+        totals = delivery.drain()
+        click.echo(", ".join(f"{k}: {v}" for k, v in sorted(totals.items())) or "nothing due")
+        return
+    delivery.run_worker(_stop_on_signals(), current_app.config["VIGIL_MAIL_POLL_SECONDS"])
+
+
+@mail_cli.command("status")
+def status_command():
+    """Counts by status and the age of the oldest unsent message (no addresses)."""
+    report = outbox.status_report()
+    for status, count in report.counts.items():
+        click.echo(f"{status}: {count}")
+    age = report.oldest_pending_age
+    click.echo(f"oldest pending: {int(age.total_seconds())}s" if age else "oldest pending: none")
+
+
+@mail_cli.command("send-reminders")
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 24 * 14),
+    default=None,
+    help="Remind about events starting within this many hours (default 24).",
+)
+def send_reminders_command(hours: int | None):
+    """Queue a reminder for each confirmed RSVP of events starting soon; never twice."""
+    within = timedelta(hours=hours or current_app.config["VIGIL_REMINDER_HOURS"])
+    count = attendees.send_reminders(within=within)
+    db.session.commit()
+    click.echo(f"reminders queued: {count}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int):
+    """Serve Vigil, delivering mail from the same process when no MAIL_SERVER is set.
+
+    This is the embedded set-up: every email lands in instance/mail/ as an .eml file
+    within seconds. With MAIL_SERVER set, run `flask --app vigil mail work` beside it.
+    """
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    if not app.config.get("MAIL_SERVER"):
+
+        def deliver():
+            with app.app_context():
+                delivery.run_worker(stop, app.config["VIGIL_MAIL_POLL_SECONDS"])
+
+        threading.Thread(target=deliver, name="mail-worker", daemon=True).start()
+        click.echo(f"Emails are written to {Path(app.instance_path) / 'mail'}")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(events_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(seed_command)
+    app.cli.add_command(serve_command)

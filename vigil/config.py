@@ -35,13 +35,25 @@ def instance_secret(instance_path: str, filename: str, nbytes: int = 32) -> str:
     """
     path = Path(instance_path) / filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_hex(nbytes))
+    if not path.exists():
+        # Written in full under a temporary name, then linked into place: several
+        # processes starting at once all end up reading the same complete secret.
+        partial = path.with_name(f".{filename}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(nbytes))
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
     return path.read_text().strip()
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return default if value in (None, "") else float(value)
 
 
 def load_config(instance_path: str) -> dict:
@@ -49,12 +61,29 @@ def load_config(instance_path: str) -> dict:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error must never print an address into the log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "VIGIL_BASE_URL": os.environ.get("VIGIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "VIGIL_ORG_NAME": os.environ.get("VIGIL_ORG_NAME", "Vigil"),
         "VIGIL_MAX_GUESTS": _env_int("VIGIL_MAX_GUESTS", 4),
         "VIGIL_SQLITE_BUSY_TIMEOUT_MS": _env_int("VIGIL_SQLITE_BUSY_TIMEOUT_MS", 30000),
+        # Outgoing mail. Without MAIL_SERVER, messages are written to instance/mail/.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "vigil@localhost"),
+        "MAIL_SUPPRESS_SEND": False,  # the outbox decides; tests use a real SMTP server
+        "VIGIL_MAIL_BATCH_SIZE": _env_int("VIGIL_MAIL_BATCH_SIZE", 50),
+        "VIGIL_MAIL_LEASE_SECONDS": _env_int("VIGIL_MAIL_LEASE_SECONDS", 300),
+        "VIGIL_MAIL_POLL_SECONDS": _env_float("VIGIL_MAIL_POLL_SECONDS", 2.0),
+        "VIGIL_MAIL_TIMEOUT_SECONDS": _env_float("VIGIL_MAIL_TIMEOUT_SECONDS", 30.0),
+        "VIGIL_MAIL_RETRY_BASE_SECONDS": _env_float("VIGIL_MAIL_RETRY_BASE_SECONDS", 30.0),
+        "VIGIL_MAIL_RETRY_CAP_SECONDS": _env_float("VIGIL_MAIL_RETRY_CAP_SECONDS", 3600.0),
+        "VIGIL_MAIL_MAX_ATTEMPTS": _env_int("VIGIL_MAIL_MAX_ATTEMPTS", 20),
+        "VIGIL_REMINDER_HOURS": _env_int("VIGIL_REMINDER_HOURS", 24),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .logs import describe_exception
+
 log = logging.getLogger(__name__)
 
 
@@ -36,6 +38,13 @@ class RsvpLocked(VigilError):
     """The event is over or cancelled, so the RSVP can no longer change."""
 
     message = _l("This RSVP can no longer be changed.")
+
+
+class RsvpGone(VigilError):
+    """The RSVP was erased while this request was on its way."""
+
+    message = _l("This RSVP no longer exists.")
+    status_code = 404
 
 
 class InvalidState(VigilError):
@@ -79,7 +88,7 @@ def render_error(code: int):
     try:
         return render_template("errors/error.html", code=code, title=title, text=text), code
     except Exception:  # the layout itself failed (e.g. the database is down)
-        log.exception("error page could not be rendered")
+        log.error("error page could not be rendered")
         return FALLBACK_PAGE, code
 
 
@@ -101,6 +110,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
-        # The exception (never request data) goes to the log; the person sees a plain page.
-        log.exception("unhandled %s", type(exc).__name__)
+        # Where it failed goes to the log, never the message (it may quote input).
+        log.error("unhandled error: %s", describe_exception(exc))
         return render_error(InternalServerError.code)

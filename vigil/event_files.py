@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 
 from . import models as m
-from .events import apply_event_changes, is_slug
+from .event_changes import update_event
+from .events import is_slug
 from .extensions import db
 from .models import Event, EventStatus
 
@@ -211,9 +212,9 @@ def store_event(columns: dict) -> ImportResult:
         db.session.add(event)
         db.session.flush()
         return ImportResult(columns["slug"], "created")
-    changed = apply_event_changes(event, columns)
+    update = update_event(event, columns)
     db.session.flush()
-    return ImportResult(columns["slug"], "updated" if changed else "unchanged")
+    return ImportResult(columns["slug"], "updated" if update.changed else "unchanged")
 
 
 def import_events(path: Path) -> list[ImportResult]:

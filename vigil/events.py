@@ -136,18 +136,34 @@ def list_public_events(now: datetime | None = None) -> EventListing:
     return EventListing(upcoming=list(upcoming), past=list(past))
 
 
-def apply_event_changes(event: Event, changes: dict) -> bool:
-    """Set the given fields; raise the sequence number if the time or place moved.
+@dataclass(frozen=True)
+class EventChange:
+    changed: bool
+    moved: bool  # the time or the place changed
+    cancelled: bool  # this change cancelled the event
+    capacity_changed: bool
 
-    Returns whether anything changed. New events (not yet flushed) keep sequence 0.
+
+def apply_event_changes(event: Event, changes: dict) -> EventChange:
+    """Set the given fields; raise the sequence number when calendars must update.
+
+    A stored event's sequence rises when its time or place moves or when it is
+    cancelled. New events (not yet flushed) keep sequence 0.
     """
     changed = {k: v for k, v in changes.items() if getattr(event, k) != v}
+    was_cancelled = event.status == EventStatus.CANCELLED
     for key, value in changed.items():
         setattr(event, key, value)
-    is_stored = event.id is not None
-    if is_stored and any(k in TIME_AND_PLACE_FIELDS for k in changed):
+    moved = any(k in TIME_AND_PLACE_FIELDS for k in changed)
+    cancelled = not was_cancelled and event.status == EventStatus.CANCELLED
+    if event.id is not None and (moved or cancelled):
         event.sequence = (event.sequence or 0) + 1
-    return bool(changed)
+    return EventChange(
+        changed=bool(changed),
+        moved=moved,
+        cancelled=cancelled,
+        capacity_changed="capacity" in changed and event.id is not None,
+    )
 
 
 def lock_event(event: Event) -> Event:

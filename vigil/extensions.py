@@ -1,6 +1,7 @@
 """Unbound Flask extensions; `create_app` binds them to an application."""
 
 from flask_babel import Babel
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -17,3 +18,4 @@ NAMING_CONVENTION = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 babel = Babel()
+mail = Mail()

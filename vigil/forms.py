@@ -3,9 +3,10 @@
 import re
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -47,6 +48,19 @@ def email_address(form, field):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class VigilForm(FlaskForm):
+    """Reads only urlencoded or multipart text fields: never JSON values or uploaded files,
+    which would hand validators numbers, dicts or files instead of text."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:
+                return formdata
+            if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+                return request.form
+            return None
 
 
 class RsvpDetailsMixin:
@@ -92,7 +106,7 @@ class RsvpDetailsMixin:
         }
 
 
-class RsvpForm(RsvpDetailsMixin, FlaskForm):
+class RsvpForm(RsvpDetailsMixin, VigilForm):
     email = StringField(
         _l("Email"),
         description=_l("Needed to send you a confirmation and a private link to change or cancel."),
@@ -111,17 +125,17 @@ class RsvpForm(RsvpDetailsMixin, FlaskForm):
         self.set_guest_limit()
 
 
-class ManageRsvpForm(RsvpDetailsMixin, FlaskForm):
+class ManageRsvpForm(RsvpDetailsMixin, VigilForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.set_guest_limit()
 
 
-class RsvpActionForm(FlaskForm):
+class RsvpActionForm(VigilForm):
     """Cancel or restore: nothing but the CSRF token."""
 
 
-class EraseRsvpForm(FlaskForm):
+class EraseRsvpForm(VigilForm):
     confirm = BooleanField(
         _l("I understand this deletes my RSVP and cannot be undone"),
         validators=[DataRequired(_l("Tick the box to confirm that you want to erase your RSVP."))],

@@ -1,71 +1,92 @@
-"""E-mail: render a message from its .txt/.html template pair and queue it with the change.
+"""E-mail messages: rendered from a .txt/.html template pair, queued in the outbox, and
+turned back into a MIME message when a worker sends them.
 
-Messages are held on the database session and only written out after the
-transaction commits, so a rolled-back change sends nothing. For now each
-committed message is written as an `.eml` file into `instance/mail/`.
+Rendering happens when the message is queued, inside the transaction of the change
+that caused it: a rolled-back change leaves no message, a committed one always has
+its message.
 """
 
 import logging
-import os
 import uuid
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from pathlib import Path
+from email.utils import format_datetime, formataddr, parseaddr
 
-from flask import Flask, current_app, render_template
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from flask import current_app, render_template
 
-from .extensions import db
-from .models import utcnow
+from . import outbox
+from .outbox import Claimed
 
 log = logging.getLogger(__name__)
 
-_PENDING = "vigil_pending_mail"
+
+def sender_address() -> str:
+    return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1] or "vigil@localhost"
 
 
-def build_message(*, to: str, subject: str, template: str, context: dict) -> EmailMessage:
-    """A multipart/alternative message rendered from `email/<template>.txt` and `.html`."""
+def new_message_id() -> str:
+    domain = sender_address().rpartition("@")[2] or "vigil.invalid"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def queue_email(
+    *,
+    kind: str,
+    dedupe_key: str,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict,
+    calendar: bytes | None = None,
+    calendar_filename: str | None = None,
+    unsubscribe_url: str | None = None,
+    event_id: int | None = None,
+    rsvp_id: int | None = None,
+) -> bool:
+    """Render `email/<template>.txt` and `.html` and add the message to the outbox.
+
+    Returns False (and queues nothing) when a message with `dedupe_key` exists.
+    """
+    context = {"subject": subject, "org_name": current_app.config["VIGIL_ORG_NAME"], **context}
+    added = outbox.add_message(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        recipient=to,
+        subject=subject,
+        body_text=render_template(f"email/{template}.txt", **context),
+        body_html=render_template(f"email/{template}.html", **context),
+        calendar=calendar.decode("utf-8") if calendar else None,
+        calendar_filename=calendar_filename,
+        unsubscribe_url=unsubscribe_url,
+        message_id=new_message_id(),
+        event_id=event_id,
+        rsvp_id=rsvp_id,
+    )
+    if added:
+        log.info("mail queued kind=%s event=%s rsvp=%s", kind, event_id, rsvp_id)
+    return added
+
+
+def to_mime(message: Claimed) -> EmailMessage:
+    """The message as sent: multipart/alternative text and HTML, plus the calendar file."""
     config = current_app.config
-    sender_name = config["VIGIL_ORG_NAME"]
-    _, sender_address = parseaddr(config["MAIL_DEFAULT_SENDER"])
-    context = {"subject": subject, "org_name": sender_name, **context}
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = formataddr((sender_name, sender_address))
-    msg["To"] = to
-    msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or "vigil.invalid")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_template(f"email/{template}.txt", **context))
-    msg.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
-    return msg
-
-
-def queue_email(*, kind: str, to: str, subject: str, template: str, context: dict) -> None:
-    """Render now, deliver after the surrounding transaction commits."""
-    msg = build_message(to=to, subject=subject, template=template, context=context)
-    directory = Path(current_app.instance_path) / "mail"
-    db.session.info.setdefault(_PENDING, []).append((directory, kind, msg))
-
-
-def _write_pending(session: Session) -> None:
-    for directory, kind, msg in session.info.pop(_PENDING, []):
-        directory.mkdir(parents=True, exist_ok=True)
-        name = f"{utcnow():%Y%m%dT%H%M%S%f}-{kind}-{uuid.uuid4().hex[:8]}.eml"
-        path = directory / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(msg.as_bytes())
-        log.info("mail written kind=%s file=%s", kind, name)
-
-
-def _discard_pending(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the outermost transaction rolled back
-        session.info.pop(_PENDING, None)
-
-
-def init_mail(app: Flask) -> None:
-    if not event.contains(Session, "after_commit", _write_pending):
-        event.listen(Session, "after_commit", _write_pending)
-        event.listen(Session, "after_soft_rollback", _discard_pending)
+    mime = EmailMessage()
+    mime["Subject"] = message.subject
+    mime["From"] = formataddr((config["VIGIL_ORG_NAME"], sender_address()))
+    mime["To"] = message.recipient
+    mime["Date"] = format_datetime(message.created_at)
+    mime["Message-ID"] = message.message_id
+    mime["Auto-Submitted"] = "auto-generated"
+    if message.unsubscribe_url:
+        mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+    mime.set_content(message.body_text)
+    mime.add_alternative(message.body_html, subtype="html")
+    if message.calendar:
+        mime.add_attachment(
+            message.calendar.encode("utf-8"),
+            maintype="text",
+            subtype="calendar",
+            filename=message.calendar_filename or "event.ics",
+            params={"charset": "utf-8", "method": "PUBLISH"},
+            cte="base64",
+        )
+    return mime

@@ -61,6 +61,7 @@ TRANSPORT_MAX = 500
 TIMEZONE_MAX = 64
 NAME_MAX = 100
 EMAIL_MAX = 254
+EMAIL_KEY_MAX = 1024
 ACCESSIBILITY_MAX = 500
 
 
@@ -146,19 +147,21 @@ class Rsvp(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX))
-    email_key: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    # Case-folding can lengthen an address (ΐ becomes three characters), hence the room.
+    email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_MAX))
     guests: Mapped[int] = mapped_column(Integer, default=0)
     accessibility: Mapped[str | None] = mapped_column(String(ACCESSIBILITY_MAX))
     wants_updates: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16))
-    # SHA-256 of the manage token; the token itself exists only in the person's email.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # When the RSVP last joined the waitlist (or was created): promotion order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="rsvps")
+    tokens: Mapped[list["RsvpToken"]] = relationship(
+        back_populates="rsvp", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def places(self) -> int:
@@ -167,3 +170,71 @@ class Rsvp(db.Model):
 
     def __repr__(self) -> str:
         return f"<Rsvp {self.id} event={self.event_id} {self.status}>"
+
+
+class RsvpToken(db.Model):
+    """The SHA-256 hash of one manage link; the token itself exists only in an email.
+
+    Every email that carries a manage link gets a token of its own, so a link in an
+    older email keeps working and no token ever has to be kept in clear.
+    """
+
+    __tablename__ = "rsvp_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rsvp_id: Mapped[int] = mapped_column(ForeignKey("rsvps.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rsvp: Mapped[Rsvp] = relationship(back_populates="tokens")
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    ALL = (PENDING, SENDING, SENT, FAILED, CANCELLED)
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be sent, written in the same transaction as its cause.
+
+    Once sent, recipient and bodies are cleared: the outbox keeps metadata only.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="status"
+        ),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    calendar: Mapped[str | None] = mapped_column(Text)
+    calendar_filename: Mapped[str | None] = mapped_column(String(120))
+    # Only for non-essential messages: where the person can opt out.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    rsvp_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rsvps.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

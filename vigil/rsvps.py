@@ -7,20 +7,23 @@ caller commits once.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import emails
-from .errors import InvalidState, NotEnoughPlaces, RsvpLocked
+from . import emails, outbox
+from .errors import InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
 from .events import ensure_rsvps_open, is_live, lock_event, places_taken
 from .extensions import db
-from .models import Event, Rsvp, RsvpStatus, utcnow
-from .tokens import hash_token, is_token_shaped, new_token
+from .models import Event, Rsvp, RsvpStatus, RsvpToken, utcnow
+from .tokens import hash_token, is_token_shaped
 
 log = logging.getLogger(__name__)
+
+# A repeated RSVP from a known address sends a fresh link at most this often.
+REPEAT_LINK_INTERVAL = timedelta(minutes=10)
 
 
 def normalise_email(address: str) -> str:
@@ -80,15 +83,15 @@ def create_rsvp(
         raise ValueError("guests must not be negative")
     key = normalise_email(email)
     status = RsvpStatus.CONFIRMED if _fits(event, 1 + guests) else RsvpStatus.WAITLISTED
-    token, token_hash = new_token()
 
     existing = db.session.scalar(
         select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.email_key == key)
     )
     if existing is not None:
-        existing.token_hash = token_hash
-        db.session.flush()
-        emails.queue_manage_link(existing, token)
+        # A form posted twice in a row (or a flood of posts with someone's address)
+        # sends one link, not one per post.
+        if not outbox.has_recent(existing.id, emails.LINK_KINDS, now - REPEAT_LINK_INTERVAL):
+            emails.queue_manage_link(existing)
         log.info("rsvp repeated rsvp=%s event=%s", existing.id, event.id)
         return RsvpResult(status=status, rsvp=existing, was_new=False)
 
@@ -101,14 +104,13 @@ def create_rsvp(
         accessibility=(accessibility or "").strip() or None,
         wants_updates=wants_updates,
         status=status,
-        token_hash=token_hash,
         queued_at=now,
         created_at=now,
         updated_at=now,
     )
     db.session.add(rsvp)
     db.session.flush()
-    emails.queue_rsvp_received(rsvp, token)
+    emails.queue_rsvp_received(rsvp)
     log.info("rsvp created rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
     return RsvpResult(status=status, rsvp=rsvp, was_new=True)
 
@@ -116,12 +118,26 @@ def create_rsvp(
 def find_rsvp(token: str) -> Rsvp | None:
     if not is_token_shaped(token):
         return None
-    return db.session.scalar(select(Rsvp).where(Rsvp.token_hash == hash_token(token)))
+    return db.session.scalar(
+        select(Rsvp).join(RsvpToken).where(RsvpToken.token_hash == hash_token(token))
+    )
 
 
 def can_change(rsvp: Rsvp, now: datetime | None = None) -> bool:
     """RSVPs can change until the event ends or is cancelled; erasure is always possible."""
     return is_live(rsvp.event, now)
+
+
+def lock_rsvp(rsvp: Rsvp) -> Event:
+    """Lock the RSVP's event, then re-read the RSVP: another request may have changed or
+    erased it since it was loaded. Raises RsvpGone if it no longer exists."""
+    event = lock_event(rsvp.event)
+    current = db.session.scalar(
+        select(Rsvp).where(Rsvp.id == rsvp.id).execution_options(populate_existing=True)
+    )
+    if current is None:
+        raise RsvpGone()
+    return event
 
 
 def _ensure_changeable(rsvp: Rsvp, now: datetime | None) -> None:
@@ -144,7 +160,7 @@ def update_rsvp(
     from the waitlist by places this change freed.
     """
     now = now or utcnow()
-    event = lock_event(rsvp.event)
+    event = lock_rsvp(rsvp)
     _ensure_changeable(rsvp, now)
     if guests < 0:
         raise ValueError("guests must not be negative")
@@ -175,7 +191,7 @@ def update_rsvp(
 def cancel_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
     """Give up the place (or waitlist spot); returns RSVPs promoted into the freed places."""
     now = now or utcnow()
-    event = lock_event(rsvp.event)
+    event = lock_rsvp(rsvp)
     _ensure_changeable(rsvp, now)
     if rsvp.status == RsvpStatus.CANCELLED:
         raise InvalidState(_("This RSVP is already cancelled."))
@@ -194,7 +210,7 @@ def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
     event no longer takes RSVPs. Returns the new status.
     """
     now = now or utcnow()
-    event = lock_event(rsvp.event)
+    event = lock_rsvp(rsvp)
     _ensure_changeable(rsvp, now)
     ensure_rsvps_open(event, now)
     if rsvp.status != RsvpStatus.CANCELLED:
@@ -212,10 +228,11 @@ def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
 
 
 def erase_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
-    """Delete the row and everything in it; a freed place goes to the waitlist."""
+    """Delete the row, its links and its unsent emails; a freed place goes to the waitlist."""
     now = now or utcnow()
-    event = lock_event(rsvp.event)
+    event = lock_rsvp(rsvp)
     rsvp_id = rsvp.id
+    outbox.cancel_for_rsvp(rsvp_id)
     db.session.delete(rsvp)
     db.session.flush()
     log.info("rsvp erased rsvp=%s event=%s", rsvp_id, event.id)

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 
 from .. import rsvps
 from ..dates import format_span
-from ..errors import NotEnoughPlaces, VigilError
-from ..events import places_left
+from ..errors import NotEnoughPlaces, RsvpGone, VigilError
+from ..events import RsvpWindow, places_left, rsvp_window
 from ..extensions import db
 from ..forms import EraseRsvpForm, ManageRsvpForm, RsvpActionForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
@@ -77,6 +77,7 @@ def render_manage(rsvp: Rsvp, token: str, details=None, erase=None, error=None, 
         action_form=RsvpActionForm(formdata=None),
         erase=erase or EraseRsvpForm(formdata=None),
         can_change=rsvps.can_change(rsvp),
+        can_restore=rsvps.can_change(rsvp) and rsvp_window(event) == RsvpWindow.OPEN,
         places_left=places_left(event),
         error=error,
     )
@@ -144,6 +145,9 @@ def manage(token: str):
     slug = rsvp.event.slug
     try:
         action.run(rsvp, form)
+    except RsvpGone:
+        db.session.rollback()
+        abort(404)
     except VigilError as exc:
         db.session.rollback()
         rsvp = rsvp_or_404(token)

@@ -1,0 +1,93 @@
+"""Telling attendees about their event: changes, cancellation, reminders, organiser messages.
+
+Each function decides who is told and queues one message per person through the
+outbox, in the caller's transaction. Dedupe keys make every one safe to run twice.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from . import emails
+from .extensions import db
+from .models import Event, EventStatus, Rsvp, RsvpStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+ACTIVE = (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED)
+
+
+class Audience:
+    CONFIRMED = "confirmed"  # everyone with a place
+    UPDATES = "updates"  # only people who asked for updates (confirmed or waitlisted)
+    ALL = (CONFIRMED, UPDATES)
+
+
+def _rsvps(event: Event, *conditions) -> list[Rsvp]:
+    return list(
+        db.session.scalars(
+            select(Rsvp).where(Rsvp.event_id == event.id, *conditions).order_by(Rsvp.id)
+        )
+    )
+
+
+def notify_event_changed(event: Event) -> int:
+    """Email every active RSVP the new time or place, with the updated calendar file."""
+    count = sum(emails.queue_event_changed(r) for r in _rsvps(event, Rsvp.status.in_(ACTIVE)))
+    log.info("event changed event=%s sequence=%s notified=%d", event.id, event.sequence, count)
+    return count
+
+
+def notify_event_cancelled(event: Event) -> int:
+    count = sum(emails.queue_event_cancelled(r) for r in _rsvps(event, Rsvp.status.in_(ACTIVE)))
+    log.info("event cancelled event=%s notified=%d", event.id, count)
+    return count
+
+
+def send_reminders(now: datetime | None = None, within: timedelta = timedelta(hours=24)) -> int:
+    """Queue one reminder per confirmed RSVP of events starting within `within`.
+
+    Running it again reminds nobody twice; an event moved to a new time gets a new
+    reminder, since the old one named the wrong time.
+    """
+    now = now or utcnow()
+    events = db.session.scalars(
+        select(Event).where(
+            Event.status == EventStatus.PUBLISHED,
+            Event.starts_at > now,
+            Event.starts_at <= now + within,
+        )
+    ).all()
+    count = 0
+    for event in events:
+        for rsvp in _rsvps(event, Rsvp.status == RsvpStatus.CONFIRMED):
+            count += emails.queue_reminder(rsvp)
+    log.info("reminders queued=%d events=%d", count, len(events))
+    return count
+
+
+def message_recipients(event: Event, audience: str) -> list[Rsvp]:
+    if audience == Audience.CONFIRMED:
+        return _rsvps(event, Rsvp.status == RsvpStatus.CONFIRMED)
+    if audience == Audience.UPDATES:
+        return _rsvps(event, Rsvp.status.in_(ACTIVE), Rsvp.wants_updates.is_(True))
+    raise ValueError(f"unknown audience {audience!r}")
+
+
+def message_attendees(
+    event: Event, *, subject: str, body: str, audience: str, message_key: str
+) -> int:
+    """Queue an organiser's message to the chosen attendees; returns how many were queued.
+
+    `message_key` identifies this message (the organiser's form carries it), so a
+    form posted twice sends nothing twice. Messages to people who opted into updates
+    are non-essential and carry List-Unsubscribe.
+    """
+    optional = audience == Audience.UPDATES
+    count = sum(
+        emails.queue_organiser_message(r, message_key, subject, body, optional)
+        for r in message_recipients(event, audience)
+    )
+    log.info("organiser message event=%s audience=%s queued=%d", event.id, audience, count)
+    return count

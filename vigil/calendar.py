@@ -1,0 +1,148 @@
+"""iCalendar files: pure functions from plain data to bytes, with no Flask and no database.
+
+Every file Vigil serves or attaches is built here, so UIDs, times and escaping are
+the same in downloads, feeds and emails. Same data in, same bytes out: DTSTAMP is
+the entry's last change, never the time of the request.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Timezone
+from icalendar import Event as VEvent
+
+from .timezones import vtimezone
+
+PRODID = "-//Vigil//Vigil events//EN"
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One VEVENT. `starts_at`/`ends_at` are aware datetimes; `timezone` an IANA key."""
+
+    uid: str
+    summary: str
+    description: str
+    location: str
+    url: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    sequence: int
+    last_modified: datetime
+    cancelled: bool = False
+    geo: tuple[float, float] | None = None
+
+
+def event_uid(event_uuid: str, host: str) -> str:
+    return f"event-{event_uuid}@{host}"
+
+
+def _vevent(entry: CalendarEntry) -> VEvent:
+    zone = ZoneInfo(entry.timezone)
+    vevent = VEvent()
+    vevent.add("uid", entry.uid)
+    vevent.add("dtstamp", entry.last_modified)
+    vevent.add("last-modified", entry.last_modified)
+    vevent.add("dtstart", entry.starts_at.astimezone(zone))
+    vevent.add("dtend", entry.ends_at.astimezone(zone))
+    vevent.add("summary", entry.summary)
+    vevent.add("description", entry.description)
+    vevent.add("location", entry.location)
+    vevent.add("url", entry.url)
+    if entry.geo is not None:
+        vevent.add("geo", entry.geo)
+    vevent.add("sequence", entry.sequence)
+    vevent.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+    return vevent
+
+
+def _timezones(entries: list[CalendarEntry]) -> list[Timezone]:
+    """One VTIMEZONE per zone used, RRULE-based where the zone's rule allows."""
+    components = []
+    for key in sorted({e.timezone for e in entries}):
+        tz = vtimezone(key)
+        if tz is None:
+            spans = [e for e in entries if e.timezone == key]
+            first = min(e.starts_at for e in spans).date() - timedelta(days=1)
+            last = max(e.ends_at for e in spans).date() + timedelta(days=1)
+            tz = Timezone.from_tzinfo(ZoneInfo(key), first_date=first, last_date=last)
+        components.append(tz)
+    return components
+
+
+def build_calendar(
+    entries: Iterable[CalendarEntry],
+    *,
+    method: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    refresh: timedelta | None = None,
+) -> bytes:
+    """A whole VCALENDAR. `method` is for email attachments; `name` and `refresh` for feeds."""
+    entries = list(entries)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+    if description:
+        one_line = " ".join(description.split())
+        cal.add("description", one_line)
+        cal.add("x-wr-caldesc", one_line)
+    if refresh:
+        cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", refresh)
+    for tz in _timezones(entries):
+        cal.add_component(tz)
+    for entry in entries:
+        cal.add_component(_vevent(entry))
+    return cal.to_ical()
+
+
+def event_entry(
+    *,
+    uid: str,
+    title: str,
+    summary_text: str,
+    transport: str,
+    venue: str,
+    address: str,
+    url: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    sequence: int,
+    updated_at: datetime,
+    cancelled: bool,
+    latitude: float | None,
+    longitude: float | None,
+    cancelled_prefix: str = "CANCELLED: ",
+) -> CalendarEntry:
+    """The calendar view of a public event: plain text, the page link, how to get there."""
+    lines = [summary_text, transport, url]
+    return CalendarEntry(
+        uid=uid,
+        summary=(cancelled_prefix + title) if cancelled else title,
+        description="\n\n".join(line for line in lines if line),
+        location=f"{venue}, {address}",
+        url=url,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=timezone,
+        sequence=sequence,
+        last_modified=updated_at,
+        cancelled=cancelled,
+        geo=(latitude, longitude) if latitude is not None and longitude is not None else None,
+    )
+
+
+def feed_window_start(today: date) -> date:
+    """Feeds carry events from 30 days ago onward."""
+    return today - timedelta(days=30)

@@ -1,0 +1,225 @@
+"""The mail worker: claims due outbox messages and delivers them, over SMTP or into files.
+
+SMTP goes through Flask-Mail's connection, one connection per batch. Without a
+MAIL_SERVER, the embedded set-up writes each message as an `.eml` file into
+`instance/mail/` instead, so every email can be read without a mail server.
+"""
+
+import logging
+import os
+import smtplib
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_mail import Connection
+
+from . import outbox
+from .extensions import db
+from .logs import describe_exception
+from .mail import sender_address, to_mime
+from .outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+
+class TemporaryFailure(Exception):
+    """Worth trying again later: the server is away, busy, or answered 4xx."""
+
+
+class PermanentFailure(Exception):
+    """The server refused this message for good (5xx for the recipient)."""
+
+
+def _reason(exc: BaseException) -> str:
+    """Class and SMTP code only: exception texts can hold the recipient's address."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({c for c, _ in exc.recipients.values()})
+        code = codes[0] if codes else None
+    return f"{type(exc).__name__}{f' {code}' if code else ''}"
+
+
+def classify(exc: BaseException) -> Exception:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        if codes and all(500 <= c < 600 for c in codes):
+            return PermanentFailure(_reason(exc))
+        return TemporaryFailure(_reason(exc))
+    if isinstance(exc, smtplib.SMTPResponseException) and not isinstance(
+        exc, smtplib.SMTPSenderRefused
+    ):
+        if 500 <= exc.smtp_code < 600:
+            return PermanentFailure(_reason(exc))
+    return TemporaryFailure(_reason(exc))
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's connection with a socket timeout, so a hung server cannot stall the worker."""
+
+    timeout = 30.0
+
+    def configure_host(self):
+        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = cls(self.mail.server, self.mail.port, timeout=self.timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+class SmtpTransport:
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+
+    @contextmanager
+    def session(self):
+        state = current_app.extensions["mail"]
+        connection = TimedConnection(state)
+        connection.timeout = self.timeout
+        try:
+            connection.host = connection.configure_host()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryFailure(_reason(exc)) from exc
+        try:
+            yield self._sender(connection)
+        finally:
+            try:
+                connection.host.quit()
+            except (OSError, smtplib.SMTPException):
+                connection.host.close()
+
+    @staticmethod
+    def _sender(connection: Connection):
+        def send(message: Claimed) -> None:
+            try:
+                connection.host.sendmail(
+                    sender_address(), [message.recipient], to_mime(message).as_bytes()
+                )
+            except (OSError, smtplib.SMTPException) as exc:
+                raise classify(exc) from exc
+
+        return send
+
+
+class FileTransport:
+    """Writes `<id>-<kind>.eml` files; a file is complete or absent, never half-written."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    @contextmanager
+    def session(self):
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+        def send(message: Claimed) -> None:
+            name = f"{message.created_at:%Y%m%dT%H%M%S}-{message.id:08d}-{message.kind}.eml"
+            partial = self.directory / f".{name}.part"
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(to_mime(message).as_bytes())
+            os.replace(partial, self.directory / name)
+
+        yield send
+
+
+def transport_from_config():
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return SmtpTransport(timeout=config["VIGIL_MAIL_TIMEOUT_SECONDS"])
+    return FileTransport(Path(current_app.instance_path) / "mail")
+
+
+@dataclass
+class WorkerSettings:
+    batch_size: int
+    lease: timedelta
+    retry: outbox.Retry
+
+    @classmethod
+    def from_config(cls) -> "WorkerSettings":
+        c = current_app.config
+        return cls(
+            batch_size=c["VIGIL_MAIL_BATCH_SIZE"],
+            lease=timedelta(seconds=c["VIGIL_MAIL_LEASE_SECONDS"]),
+            retry=outbox.Retry(
+                base_seconds=c["VIGIL_MAIL_RETRY_BASE_SECONDS"],
+                cap_seconds=c["VIGIL_MAIL_RETRY_CAP_SECONDS"],
+                max_attempts=c["VIGIL_MAIL_MAX_ATTEMPTS"],
+            ),
+        )
+
+
+def deliver_batch(transport, settings: WorkerSettings) -> Counter:
+    """Claim one batch, deliver it over one connection, then record every outcome at once.
+
+    Outcomes are written in one short transaction after sending, so no database lock
+    is held while the mail server is talking. Returns counts by outcome.
+    """
+    batch = outbox.claim_due(settings.batch_size, settings.lease)
+    results: list[tuple[Claimed, str, str | None]] = []
+    if not batch:
+        return Counter()
+    try:
+        with transport.session() as send:
+            for message in batch:
+                try:
+                    send(message)
+                except PermanentFailure as exc:
+                    results.append((message, "failed", str(exc)))
+                except TemporaryFailure as exc:
+                    results.append((message, "retry", str(exc)))
+                else:
+                    results.append((message, "sent", None))
+    except TemporaryFailure as exc:  # no connection at all: the rest of the batch waits
+        log.warning("mail server unavailable (%s)", exc)
+        results += [(message, "retry", str(exc)) for message in batch[len(results) :]]
+    for message, outcome, reason in results:
+        if outcome == "sent":
+            outbox.mark_sent(message)
+        elif outcome == "failed":
+            outbox.mark_failed(message, reason)
+            log.warning("mail failed id=%s kind=%s reason=%s", message.id, message.kind, reason)
+        else:
+            outbox.mark_retry(message, reason, settings.retry)
+            log.info("mail deferred id=%s kind=%s reason=%s", message.id, message.kind, reason)
+    db.session.commit()
+    return Counter(outcome for _, outcome, _ in results)
+
+
+def drain(transport=None, settings: WorkerSettings | None = None) -> Counter:
+    """Deliver everything that is due now, batch after batch, then return the totals."""
+    transport = transport or transport_from_config()
+    settings = settings or WorkerSettings.from_config()
+    totals: Counter = Counter()
+    while True:
+        outcomes = deliver_batch(transport, settings)
+        if not outcomes:
+            return totals
+        totals.update(outcomes)
+        if not outcomes["sent"] and not outcomes["failed"]:
+            return totals  # only deferrals: wait for their next attempt time
+
+
+def run_worker(stop: threading.Event, poll_seconds: float) -> None:
+    """Deliver until `stop` is set; a stop never interrupts a message half-way."""
+    transport = transport_from_config()
+    settings = WorkerSettings.from_config()
+    log.info("mail worker started (%s)", type(transport).__name__)
+    while not stop.is_set():
+        try:
+            totals = drain(transport, settings)
+            if totals:
+                log.info("mail worker: %s", dict(totals))
+        except Exception as exc:  # keep the worker alive; where it failed goes to the log
+            log.error("mail worker batch failed: %s", describe_exception(exc))
+            db.session.rollback()
+        finally:
+            db.session.remove()
+        stop.wait(poll_seconds)
+    log.info("mail worker stopped")

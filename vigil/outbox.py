@@ -1,0 +1,197 @@
+"""The outbox: emails stored with the change that caused them, claimed and settled by workers.
+
+Claiming is one short transaction: on PostgreSQL rows are locked with
+`FOR UPDATE SKIP LOCKED`, so several workers never take the same message; on SQLite
+the write transaction already holds the database lock. A claim is a lease: if a
+worker dies mid-send, the message becomes due again when the lease runs out
+(at-least-once delivery).
+"""
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .extensions import db
+from .models import OutboxMessage, OutboxStatus, utcnow
+
+
+@dataclass(frozen=True)
+class Retry:
+    base_seconds: float
+    cap_seconds: float
+    max_attempts: int
+
+
+def add_message(**values) -> bool:
+    """Insert a pending message unless one with the same dedupe key exists.
+
+    Returns whether a row was added. Runs inside the caller's transaction.
+    """
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    now = values.setdefault("created_at", utcnow())
+    values.setdefault("next_attempt_at", now)
+    values.setdefault("status", OutboxStatus.PENDING)
+    values.setdefault("attempts", 0)
+    statement = (
+        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    return db.session.execute(statement).rowcount == 1
+
+
+def message_exists(dedupe_key: str) -> bool:
+    return (
+        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+        is not None
+    )
+
+
+def has_recent(rsvp_id: int, kinds: tuple[str, ...], since: datetime) -> bool:
+    return (
+        db.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.rsvp_id == rsvp_id,
+                OutboxMessage.kind.in_(kinds),
+                OutboxMessage.created_at >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed message, copied out of the session so sending holds no transaction open."""
+
+    id: int
+    claim: str
+    kind: str
+    attempts: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    calendar: str | None
+    calendar_filename: str | None
+    unsubscribe_url: str | None
+    message_id: str
+    created_at: datetime
+
+
+_COPIED = [f for f in Claimed.__dataclass_fields__ if f != "claim"]
+
+
+def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
+    """Take up to `limit` due messages for this worker and commit the claim."""
+    now = now or utcnow()
+    claim = uuid.uuid4().hex
+    due = or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+    )
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    for row in rows:
+        row.status = OutboxStatus.SENDING
+        row.claimed_until = now + lease
+        row.claimed_by = claim
+        row.attempts += 1
+        claimed.append(Claimed(claim=claim, **{f: getattr(row, f) for f in _COPIED}))
+    db.session.commit()
+    return claimed
+
+
+# What a settled message keeps: metadata only. The outbox must not become a second
+# copy of personal data once its job is done.
+_CLEARED = dict(
+    recipient=None,
+    subject=None,
+    body_text=None,
+    body_html=None,
+    calendar=None,
+    unsubscribe_url=None,
+)
+
+
+def _settle(message: Claimed, **values) -> None:
+    """Update the row only while this worker's claim on it still stands."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == message.claim)
+        .values(claimed_until=None, claimed_by=None, **values)
+    )
+
+
+def mark_sent(message: Claimed, now: datetime | None = None) -> None:
+    _settle(message, status=OutboxStatus.SENT, sent_at=now or utcnow(), last_error=None, **_CLEARED)
+
+
+def mark_failed(message: Claimed, reason: str) -> None:
+    _settle(message, status=OutboxStatus.FAILED, last_error=reason[:200], **_CLEARED)
+
+
+def mark_retry(message: Claimed, reason: str, retry: Retry, now: datetime | None = None) -> None:
+    """Back off exponentially with jitter; give up after `max_attempts`."""
+    if message.attempts >= retry.max_attempts:
+        mark_failed(message, f"gave up after {message.attempts} attempts: {reason}")
+        return
+    delay = min(retry.cap_seconds, retry.base_seconds * 2 ** (message.attempts - 1))
+    delay *= random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not security
+    _settle(
+        message,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=(now or utcnow()) + timedelta(seconds=delay),
+        last_error=reason[:200],
+    )
+
+
+def cancel_for_rsvp(rsvp_id: int) -> int:
+    """Drop unsent messages to an RSVP whose data is being erased."""
+    result = db.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.rsvp_id == rsvp_id,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.rsvp_id == rsvp_id)
+        .values(rsvp_id=None, recipient=None)
+    )
+    return result.rowcount
+
+
+@dataclass(frozen=True)
+class OutboxStatusReport:
+    counts: dict[str, int]
+    oldest_pending_age: timedelta | None
+
+
+def status_report(now: datetime | None = None) -> OutboxStatusReport:
+    now = now or utcnow()
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    oldest = db.session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
+    )
+    return OutboxStatusReport(
+        counts={s: counts.get(s, 0) for s in OutboxStatus.ALL},
+        oldest_pending_age=(now - oldest) if oldest else None,
+    )

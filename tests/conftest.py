@@ -6,8 +6,13 @@ VIGIL_TEST_POSTGRES_URL to point at another server, or VIGIL_TEST_ENGINES=sqlite
 run the SQLite half only while working.
 """
 
+import asyncio
+import email
+import email.policy
 import os
 import secrets
+import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -152,7 +157,9 @@ def make_event(app):
 
     def make(**overrides) -> Event:
         n = next(_counter)
-        starts = overrides.pop("starts_at", now() + timedelta(days=14))
+        starts = overrides.pop(
+            "starts_at", (now() + timedelta(days=14)).replace(second=0, microsecond=0)
+        )
         values = dict(
             slug=f"event-{n}",
             title=f"Vigil number {n}",
@@ -198,3 +205,70 @@ def make_rsvp(app):
         return store(app, rsvp), token
 
     return make
+
+
+# ---------------------------------------------------------------- a real SMTP server
+
+
+class SmtpRecorder:
+    """An aiosmtpd handler that keeps what it receives and can be told to refuse.
+
+    `plan[address]` is a list of reply codes for successive RCPT commands to that
+    address (e.g. [451, 250]); `delay` slows every DATA down.
+    """
+
+    def __init__(self):
+        self.messages: list = []
+        self.plan: dict[str, list[int]] = {}
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        codes = self.plan.get(address)
+        if codes:
+            code = codes.pop(0)
+            if code != 250:
+                return f"{code} {'try again later' if code < 500 else 'no such mailbox'}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted"
+
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return [m["To"] for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a free loopback port; `smtp.handler` holds what arrived."""
+    from aiosmtpd.controller import Controller
+
+    handler = SmtpRecorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.handler = handler
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_app(app, smtp):
+    """The app, sending through the real SMTP server instead of into files."""
+    from vigil.extensions import mail
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, VIGIL_MAIL_TIMEOUT_SECONDS=5)
+    mail.init_app(app)
+    return app

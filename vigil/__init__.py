@@ -1,5 +1,6 @@
 """Vigil: publish a protest, take RSVPs, keep attendees safe."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -19,13 +20,14 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, error pages, commands.
 
     `config` overrides everything read from the environment (tests pass a dict);
-    `INSTANCE_PATH` in it moves the instance folder.
+    `INSTANCE_PATH` in it, or VIGIL_INSTANCE_PATH in the environment, moves the
+    instance folder.
     """
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=(config or {}).get("INSTANCE_PATH"),
+        instance_path=(config or {}).get("INSTANCE_PATH") or os.environ.get("VIGIL_INSTANCE_PATH"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(app.instance_path))

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from . import attendees, delivery, outbox
 from .event_files import EventFileError, import_events, seed
@@ -44,6 +45,12 @@ def seed_command():
         click.echo(f"{result.action}: {result.slug}")
 
 
+def _log_to_stderr() -> None:
+    """Long-running commands report what they do (ids and counts only, never addresses)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
@@ -64,6 +71,7 @@ def work_command(once: bool):
         totals = delivery.drain()
         click.echo(", ".join(f"{k}: {v}" for k, v in sorted(totals.items())) or "nothing due")
         return
+    _log_to_stderr()
     delivery.run_worker(_stop_on_signals(), current_app.config["VIGIL_MAIL_POLL_SECONDS"])
 
 
@@ -103,6 +111,7 @@ def serve_command(host: str, port: int):
     within seconds. With MAIL_SERVER set, run `flask --app vigil mail work` beside it.
     """
     app = current_app._get_current_object()
+    _log_to_stderr()
     stop = threading.Event()
     if not app.config.get("MAIL_SERVER"):
 
@@ -112,8 +121,9 @@ def serve_command(host: str, port: int):
 
         threading.Thread(target=deliver, name="mail-worker", daemon=True).start()
         click.echo(f"Emails are written to {Path(app.instance_path) / 'mail'}")
+    click.echo(f"Vigil is serving on http://{host}:{port}/")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True)
     finally:
         stop.set()
 

@@ -46,7 +46,7 @@ def init_database(app: Flask) -> None:
 
             @app.before_request
             def read_only_transaction():
-                if request.method in READ_ONLY_METHODS:
+                if request.method in READ_ONLY_METHODS and not db.session().in_transaction():
                     db.session.connection(execution_options={"vigil_read_only": True})
 
 

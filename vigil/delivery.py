@@ -21,7 +21,7 @@ from flask_mail import Connection
 from . import outbox
 from .extensions import db
 from .logs import describe_exception
-from .mail import sender_address, to_mime
+from .mail import as_smtp_bytes, sender_address, to_mime
 from .outbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class SmtpTransport:
         def send(message: Claimed) -> None:
             try:
                 connection.host.sendmail(
-                    sender_address(), [message.recipient], to_mime(message).as_bytes()
+                    sender_address(), [message.recipient], as_smtp_bytes(to_mime(message))
                 )
             except (OSError, smtplib.SMTPException) as exc:
                 raise classify(exc) from exc
@@ -162,34 +162,35 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
     is held while the mail server is talking. Returns counts by outcome.
     """
     batch = outbox.claim_due(settings.batch_size, settings.lease)
-    results: list[tuple[Claimed, str, str | None]] = []
     if not batch:
         return Counter()
+    outcomes: list[outbox.Outcome] = []
     try:
         with transport.session() as send:
             for message in batch:
                 try:
                     send(message)
                 except PermanentFailure as exc:
-                    results.append((message, "failed", str(exc)))
+                    outcomes.append(outbox.Outcome(message, "failed", str(exc)))
                 except TemporaryFailure as exc:
-                    results.append((message, "retry", str(exc)))
+                    outcomes.append(outbox.Outcome(message, "retry", str(exc)))
                 else:
-                    results.append((message, "sent", None))
+                    outcomes.append(outbox.Outcome(message, "sent"))
     except TemporaryFailure as exc:  # no connection at all: the rest of the batch waits
         log.warning("mail server unavailable (%s)", exc)
-        results += [(message, "retry", str(exc)) for message in batch[len(results) :]]
-    for message, outcome, reason in results:
-        if outcome == "sent":
-            outbox.mark_sent(message)
-        elif outcome == "failed":
-            outbox.mark_failed(message, reason)
-            log.warning("mail failed id=%s kind=%s reason=%s", message.id, message.kind, reason)
-        else:
-            outbox.mark_retry(message, reason, settings.retry)
-            log.info("mail deferred id=%s kind=%s reason=%s", message.id, message.kind, reason)
+        outcomes += [outbox.Outcome(m, "retry", str(exc)) for m in batch[len(outcomes) :]]
+    outbox.settle(outcomes, settings.retry)
     db.session.commit()
-    return Counter(outcome for _, outcome, _ in results)
+    for outcome in outcomes:
+        if outcome.result != "sent":
+            log.info(
+                "mail %s id=%s kind=%s reason=%s",
+                "failed" if outcome.result == "failed" else "deferred",
+                outcome.message.id,
+                outcome.message.kind,
+                outcome.reason,
+            )
+    return Counter(outcome.result for outcome in outcomes)
 
 
 def drain(transport=None, settings: WorkerSettings | None = None) -> Counter:

@@ -8,7 +8,13 @@ its message.
 
 import logging
 import uuid
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 
 from flask import current_app, render_template
@@ -66,27 +72,47 @@ def queue_email(
     return added
 
 
-def to_mime(message: Claimed) -> EmailMessage:
-    """The message as sent: multipart/alternative text and HTML, plus the calendar file."""
+# Quoted-printable keeps every line short (SMTP refuses lines over 998 octets) and
+# stays readable for non-Latin text; base64 keeps a calendar file's CRLFs exact.
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+_UTF8_QP.header_encoding = QP
+
+
+def to_mime(message: Claimed) -> Message:
+    """The message as sent: multipart/alternative text and HTML, plus the calendar file.
+
+    Built with the classic MIME classes: several times faster than EmailMessage's
+    header parsing, which matters when a worker sends hundreds a second.
+    """
     config = current_app.config
-    mime = EmailMessage()
-    mime["Subject"] = message.subject
-    mime["From"] = formataddr((config["VIGIL_ORG_NAME"], sender_address()))
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(message.body_text, "plain", _UTF8_QP))
+    body.attach(MIMEText(message.body_html, "html", _UTF8_QP))
+    if message.calendar:
+        mime = MIMEMultipart("mixed")
+        mime.attach(body)
+        ics = MIMEBase("text", "calendar", charset="utf-8", method="PUBLISH")
+        ics.set_payload(message.calendar.encode("utf-8"))
+        encode_base64(ics)
+        ics.add_header(
+            "Content-Disposition", "attachment", filename=message.calendar_filename or "event.ics"
+        )
+        mime.attach(ics)
+    else:
+        mime = body
+    charset = "us-ascii" if message.subject.isascii() else "utf-8"
+    mime["Subject"] = Header(message.subject, charset, header_name="Subject")
+    mime["From"] = formataddr((config["VIGIL_ORG_NAME"], sender_address()), charset="utf-8")
     mime["To"] = message.recipient
     mime["Date"] = format_datetime(message.created_at)
     mime["Message-ID"] = message.message_id
     mime["Auto-Submitted"] = "auto-generated"
     if message.unsubscribe_url:
         mime["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
-    mime.set_content(message.body_text)
-    mime.add_alternative(message.body_html, subtype="html")
-    if message.calendar:
-        mime.add_attachment(
-            message.calendar.encode("utf-8"),
-            maintype="text",
-            subtype="calendar",
-            filename=message.calendar_filename or "event.ics",
-            params={"charset": "utf-8", "method": "PUBLISH"},
-            cte="base64",
-        )
     return mime
+
+
+def as_smtp_bytes(message: Message) -> bytes:
+    """CRLF line endings, as SMTP requires (smtplib does not add them to bytes)."""
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))

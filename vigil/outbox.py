@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -38,9 +38,12 @@ def add_message(**values) -> bool:
     values.setdefault("status", OutboxStatus.PENDING)
     values.setdefault("attempts", 0)
     statement = (
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert(OutboxMessage.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.__table__.c.id)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
 
 
 def message_exists(dedupe_key: str) -> bool:
@@ -125,36 +128,55 @@ _CLEARED = dict(
 )
 
 
-def _settle(message: Claimed, **values) -> None:
-    """Update the row only while this worker's claim on it still stands."""
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == message.claim)
-        .values(claimed_until=None, claimed_by=None, **values)
-    )
+@dataclass(frozen=True)
+class Outcome:
+    message: Claimed
+    result: str  # "sent", "failed" or "retry"
+    reason: str | None = None
 
 
-def mark_sent(message: Claimed, now: datetime | None = None) -> None:
-    _settle(message, status=OutboxStatus.SENT, sent_at=now or utcnow(), last_error=None, **_CLEARED)
+def settle(outcomes: list[Outcome], retry: Retry, now: datetime | None = None) -> None:
+    """Record a batch's outcomes in one statement per kind of outcome.
+
+    Each row is updated only while this worker's claim on it still stands, so a
+    worker whose lease ran out cannot overwrite the outcome of the one that
+    retried the message.
+    """
+    now = now or utcnow()
+    rows = []
+    for outcome in outcomes:
+        values = _outcome_values(outcome, retry, now)
+        rows.append({"b_id": outcome.message.id, "b_claim": outcome.message.claim, **values})
+    table = OutboxMessage.__table__
+    by_shape: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+    for shape, group in by_shape.items():
+        columns = {key: bindparam(key) for key in shape if not key.startswith("b_")}
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.claimed_by == bindparam("b_claim"))
+            .values(claimed_until=None, claimed_by=None, **columns)
+        )
+        db.session.connection().execute(statement, group)
 
 
-def mark_failed(message: Claimed, reason: str) -> None:
-    _settle(message, status=OutboxStatus.FAILED, last_error=reason[:200], **_CLEARED)
-
-
-def mark_retry(message: Claimed, reason: str, retry: Retry, now: datetime | None = None) -> None:
-    """Back off exponentially with jitter; give up after `max_attempts`."""
-    if message.attempts >= retry.max_attempts:
-        mark_failed(message, f"gave up after {message.attempts} attempts: {reason}")
-        return
-    delay = min(retry.cap_seconds, retry.base_seconds * 2 ** (message.attempts - 1))
-    delay *= random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not security
-    _settle(
-        message,
-        status=OutboxStatus.PENDING,
-        next_attempt_at=(now or utcnow()) + timedelta(seconds=delay),
-        last_error=reason[:200],
-    )
+def _outcome_values(outcome: Outcome, retry: Retry, now: datetime) -> dict:
+    message = outcome.message
+    if outcome.result == "sent":
+        return {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None, **_CLEARED}
+    if outcome.result == "retry" and message.attempts < retry.max_attempts:
+        delay = min(retry.cap_seconds, retry.base_seconds * 2 ** (message.attempts - 1))
+        delay *= random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not security
+        return {
+            "status": OutboxStatus.PENDING,
+            "next_attempt_at": now + timedelta(seconds=delay),
+            "last_error": (outcome.reason or "")[:200],
+        }
+    reason = outcome.reason or ""
+    if outcome.result == "retry":
+        reason = f"gave up after {message.attempts} attempts: {reason}"
+    return {"status": OutboxStatus.FAILED, "last_error": reason[:200], **_CLEARED}
 
 
 def cancel_for_rsvp(rsvp_id: int) -> int:

@@ -1,0 +1,173 @@
+"""Messages to attendees: event changes, cancellation, reminders, organiser messages."""
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+from helpers import manage_link, sent_mail, text_body
+from sqlalchemy import func, select
+
+from vigil import attendees, rsvps
+from vigil.event_changes import update_event
+from vigil.extensions import db
+from vigil.models import Event, OutboxMessage, Rsvp, RsvpStatus
+
+
+def setup_event(make_event, make_rsvp, **kw):
+    event = make_event(capacity=2, **kw)
+    make_rsvp(event, email="confirmed@example.org", wants_updates=True)
+    make_rsvp(event, email="quiet@example.org", wants_updates=False)
+    make_rsvp(event, email="waiting@example.org", status=RsvpStatus.WAITLISTED, wants_updates=True)
+    make_rsvp(event, email="gone@example.org", status=RsvpStatus.CANCELLED, wants_updates=True)
+    return event
+
+
+def calendar_of(msg) -> icalendar.Calendar:
+    (attachment,) = list(msg.iter_attachments())
+    return icalendar.Calendar.from_ical(attachment.get_content())
+
+
+def test_moving_an_event_tells_every_active_rsvp_with_an_updated_calendar(
+    ctx, app, make_event, make_rsvp
+):
+    event = setup_event(make_event, make_rsvp)
+    stored = db.session.get(Event, event.id)
+    new_start = stored.starts_at + timedelta(hours=1)
+    result = update_event(
+        stored, {"starts_at": new_start, "ends_at": new_start + timedelta(hours=2)}
+    )
+    db.session.commit()
+    assert result.notified == 3
+    mails = sent_mail(app)
+    assert sorted(m["To"] for m in mails) == [
+        "confirmed@example.org",
+        "quiet@example.org",
+        "waiting@example.org",
+    ]
+    msg = mails[0]
+    assert msg["Subject"] == f"Changed time or place: {event.title}"
+    (vevent,) = calendar_of(msg).walk("VEVENT")
+    assert vevent["SEQUENCE"] == 1
+    assert vevent.decoded("DTSTART") == new_start
+    assert str(vevent["UID"]).startswith(f"event-{event.uuid}@")
+    # Running the same change again tells nobody twice.
+    update_event(stored, {"starts_at": new_start})
+    db.session.commit()
+    assert len(sent_mail(app)) == 3
+
+
+def test_a_change_that_does_not_move_the_event_tells_nobody(ctx, app, make_event, make_rsvp):
+    event = setup_event(make_event, make_rsvp)
+    update_event(db.session.get(Event, event.id), {"summary": "Bring candles."})
+    db.session.commit()
+    assert sent_mail(app) == []
+
+
+def test_cancelling_an_event_sends_a_cancelled_calendar(ctx, app, make_event, make_rsvp):
+    event = setup_event(make_event, make_rsvp)
+    result = update_event(db.session.get(Event, event.id), {"status": "cancelled"})
+    db.session.commit()
+    assert result.notified == 3
+    msg = sent_mail(app)[0]
+    assert msg["Subject"] == f"Cancelled: {event.title}"
+    (vevent,) = calendar_of(msg).walk("VEVENT")
+    assert vevent["STATUS"] == "CANCELLED"
+    assert vevent["SEQUENCE"] == 1
+    assert str(vevent["SUMMARY"]).startswith("CANCELLED: ")
+
+
+def test_reminders_go_once_to_confirmed_rsvps_of_events_within_the_window(
+    ctx, app, runner, make_event, make_rsvp
+):
+    soon = setup_event(
+        make_event,
+        make_rsvp,
+        starts_at=(datetime.now(UTC) + timedelta(hours=5)).replace(microsecond=0),
+    )
+    later = make_event(starts_at=datetime.now(UTC) + timedelta(days=3))
+    make_rsvp(later, email="later@example.org")
+    first = runner.invoke(args=["mail", "send-reminders"])
+    assert first.output.strip() == "reminders queued: 2"
+    again = runner.invoke(args=["mail", "send-reminders"])
+    assert again.output.strip() == "reminders queued: 0"
+    mails = sent_mail(app)
+    assert sorted(m["To"] for m in mails) == ["confirmed@example.org", "quiet@example.org"]
+    assert mails[0]["Subject"] == f"Reminder: {soon.title}"
+    wider = runner.invoke(args=["mail", "send-reminders", "--hours", "96"])
+    assert wider.output.strip() == "reminders queued: 1"  # only the later event's one person
+
+
+def test_organiser_message_goes_to_the_chosen_audience_with_their_own_link(
+    ctx, app, make_event, make_rsvp
+):
+    event = setup_event(make_event, make_rsvp)
+    stored = db.session.get(Event, event.id)
+    count = attendees.message_attendees(
+        stored,
+        subject="Bring a candle",
+        body="Line one.\n\nLine two <b>bold</b>.",
+        audience=attendees.Audience.UPDATES,
+        message_key="m1",
+    )
+    db.session.commit()
+    assert count == 2  # confirmed and waitlisted people who asked for updates
+    mails = sent_mail(app)
+    assert sorted(m["To"] for m in mails) == ["confirmed@example.org", "waiting@example.org"]
+    msg = mails[0]
+    assert msg["Subject"] == "Bring a candle"
+    link = manage_link(msg)
+    assert str(msg["List-Unsubscribe"]).strip() == f"<http://vigil.test{link}>"
+    assert "Line two <b>bold</b>." in text_body(msg)
+    html = msg.get_body(("html",)).get_content()
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert app.test_client().get(link).status_code == 200
+    # The same form posted again sends nothing more.
+    attendees.message_attendees(
+        stored,
+        subject="Bring a candle",
+        body="x",
+        audience=attendees.Audience.UPDATES,
+        message_key="m1",
+    )
+    db.session.commit()
+    assert len(sent_mail(app)) == 2
+    everyone = attendees.message_attendees(
+        stored,
+        subject="Essential",
+        body="x",
+        audience=attendees.Audience.CONFIRMED,
+        message_key="m2",
+    )
+    db.session.commit()
+    assert everyone == 2
+    essential = [m for m in sent_mail(app) if m["Subject"] == "Essential"]
+    assert all(m["List-Unsubscribe"] is None for m in essential)
+
+
+def test_erasing_cancels_unsent_email_to_that_person(ctx, app, make_event):
+    event = make_event()
+    result = rsvps.create_rsvp(db.session.get(Event, event.id), email="erase.me@example.org")
+    db.session.commit()
+    rsvps.erase_rsvp(db.session.get(Rsvp, result.rsvp.id))
+    db.session.commit()
+    assert sent_mail(app) == []
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_every_message_kind_has_a_working_manage_link(ctx, app, make_event):
+    event = make_event(capacity=1)
+    first = rsvps.create_rsvp(db.session.get(Event, event.id), email="a@example.org").rsvp
+    rsvps.create_rsvp(db.session.get(Event, event.id), email="b@example.org")
+    db.session.commit()
+    rsvps.cancel_rsvp(db.session.get(Rsvp, first.id))
+    db.session.commit()
+    client = app.test_client()
+    mails = sent_mail(app)
+    kinds = {m["Subject"].split(":")[0] for m in mails}
+    assert kinds == {
+        "You have a place",
+        "You are on the waitlist",
+        "Your RSVP has been cancelled",
+        "A place has opened up for you",
+    }
+    for msg in mails:
+        assert client.get(manage_link(msg)).status_code == 200, msg["Subject"]

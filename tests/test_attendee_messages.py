@@ -49,8 +49,8 @@ def test_moving_an_event_tells_every_active_rsvp_with_an_updated_calendar(
     assert vevent["SEQUENCE"] == 1
     assert vevent.decoded("DTSTART") == new_start
     assert str(vevent["UID"]).startswith(f"event-{event.uuid}@")
-    # Running the same change again tells nobody twice.
-    update_event(stored, {"starts_at": new_start})
+    # Telling them again about the same version of the event sends nothing more.
+    assert attendees.notify_event_changed(stored) == 0
     db.session.commit()
     assert len(sent_mail(app)) == 3
 
@@ -73,6 +73,24 @@ def test_cancelling_an_event_sends_a_cancelled_calendar(ctx, app, make_event, ma
     assert vevent["STATUS"] == "CANCELLED"
     assert vevent["SEQUENCE"] == 1
     assert str(vevent["SUMMARY"]).startswith("CANCELLED: ")
+
+
+def test_cancel_reinstate_cancel_tells_attendees_each_time(ctx, app, make_event, make_rsvp):
+    event = make_event()
+    make_rsvp(event, email="loyal@example.org")
+    stored = db.session.get(Event, event.id)
+    assert update_event(stored, {"status": "cancelled"}).notified == 1
+    db.session.commit()
+    back = update_event(stored, {"status": "published"})
+    db.session.commit()
+    assert back.notified == 1 and stored.sequence == 2
+    assert update_event(stored, {"status": "cancelled"}).notified == 1
+    db.session.commit()
+    subjects = [m["Subject"].split(":")[0] for m in sent_mail(app)]
+    assert subjects == ["Cancelled", "Changed time or place", "Cancelled"]
+    reinstated = calendar_of(sent_mail(app)[1])
+    (vevent,) = reinstated.walk("VEVENT")
+    assert vevent["STATUS"] == "CONFIRMED" and vevent["SEQUENCE"] == 2
 
 
 def test_reminders_go_once_to_confirmed_rsvps_of_events_within_the_window(
@@ -151,6 +169,37 @@ def test_erasing_cancels_unsent_email_to_that_person(ctx, app, make_event):
     db.session.commit()
     assert sent_mail(app) == []
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_erasing_removes_sent_messages_and_their_file_copies(ctx, app, make_event):
+    from helpers import mail_dir
+
+    event = make_event()
+    keep = rsvps.create_rsvp(db.session.get(Event, event.id), email="keep@example.org")
+    gone = rsvps.create_rsvp(db.session.get(Event, event.id), email="erase.me@example.org")
+    db.session.commit()
+    assert len(sent_mail(app)) == 2
+    rsvps.erase_rsvp(db.session.get(Rsvp, gone.rsvp.id))
+    db.session.commit()
+    files = [p.read_text() for p in mail_dir(app).glob("*.eml")]
+    assert len(files) == 1 and "keep@example.org" in files[0]
+    assert not any("erase.me" in f for f in files)
+    remaining = db.session.scalars(select(OutboxMessage.rsvp_id)).all()
+    assert remaining == [keep.rsvp.id]
+
+
+def test_an_erased_rsvp_id_never_silences_the_next_person(ctx, app, make_event):
+    """Ids are never reused, so a new RSVP cannot collide with an erased one's emails."""
+    event = make_event()
+    first = rsvps.create_rsvp(db.session.get(Event, event.id), email="first@example.org")
+    db.session.commit()
+    sent_mail(app)
+    rsvps.erase_rsvp(db.session.get(Rsvp, first.rsvp.id))
+    db.session.commit()
+    second = rsvps.create_rsvp(db.session.get(Event, event.id), email="second@example.org")
+    db.session.commit()
+    assert second.rsvp.id != first.rsvp.id
+    assert [m["To"] for m in sent_mail(app)] == ["second@example.org"]
 
 
 def test_every_message_kind_has_a_working_manage_link(ctx, app, make_event):

@@ -43,3 +43,42 @@ def test_seed_runs_on_a_migrated_database(empty_database, tmp_path):
     assert "created: human-rights-day-2017" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(empty_database, tmp_path):
+    """Migrations that rebuild tables must not cascade-delete what points at them."""
+    from sqlalchemy import text
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "INSTANCE_PATH": str(tmp_path)})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0001"]).exit_code == 0
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO events (id, uuid, slug, title, summary, description, demands, venue,"
+                " street_address, locality, postcode, transport, starts_at, ends_at, timezone,"
+                " status, sequence, created_at, updated_at) VALUES"
+                " (1, 'u-1', 'kept', 'Kept', '', '', '[]', 'v', 'a', 'l', 'p', '',"
+                " '2030-01-01 10:00:00', '2030-01-01 12:00:00',"
+                " 'Europe/London', 'published', 0, '2029-01-01', '2029-01-01')"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO rsvps (id, event_id, email, email_key, guests, wants_updates, status,"
+                " token_hash, queued_at, created_at, updated_at) VALUES (1, 1, 'a@example.org',"
+                " 'a@example.org', 0, false, 'confirmed', :hash, '2029-01-01', '2029-01-01',"
+                " '2029-01-01')"
+            ),
+            {"hash": "a" * 64},
+        )
+        db.session.commit()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM rsvps")).scalar() == 1
+        assert db.session.execute(text("SELECT token_hash FROM rsvp_tokens")).scalar() == "a" * 64
+        if empty_database.startswith("sqlite"):
+            assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()

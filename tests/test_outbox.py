@@ -1,5 +1,6 @@
 """The outbox and its worker against a real SMTP server on loopback."""
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -239,19 +240,20 @@ def test_a_lease_that_ran_out_makes_the_message_due_again(ctx, make_event):
     assert row.status == OutboxStatus.SENDING
 
 
-@pytest.mark.parametrize("with_server", [False, True])
-def test_mail_status_counts_without_addresses(app, runner, make_event, with_server):
+@pytest.mark.parametrize("delivered", [False, True])
+def test_mail_status_counts_without_addresses(app, runner, make_event, delivered):
     event = make_event()
     queue_rsvps(app, event, 3, prefix="secret")
-    if with_server:
+    if delivered:
         drain_now(app)
     result = runner.invoke(args=["mail", "status"])
     assert result.exit_code == 0
-    assert "secret" not in result.output
-    if with_server:
+    assert "secret" not in result.output and "example.org" not in result.output
+    if delivered:
         assert "sent: 3" in result.output and "oldest pending: none" in result.output
     else:
-        assert "pending: 3" in result.output and "oldest pending: " in result.output
+        assert "pending: 3" in result.output
+        assert re.search(r"oldest pending: \d+s", result.output)
 
 
 def test_mail_work_once_writes_eml_files_in_the_embedded_setup(app, runner, make_event):
@@ -265,3 +267,98 @@ def test_mail_work_once_writes_eml_files_in_the_embedded_setup(app, runner, make
     files = sorted((Path(app.instance_path) / "mail").glob("*.eml"))
     assert len(files) == 2
     assert not list((Path(app.instance_path) / "mail").glob(".*"))  # no partial files left
+
+
+@pytest.mark.parametrize("server_speaks_utf8", [True, False])
+def test_an_internationalised_address_never_blocks_the_batch(app, make_event, server_speaks_utf8):
+    from aiosmtpd.controller import Controller
+    from conftest import SmtpRecorder, free_port
+
+    from vigil.extensions import mail
+
+    handler = SmtpRecorder()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=server_speaks_utf8
+    )
+    controller.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+        mail.init_app(app)
+        event = make_event()
+        with app.app_context():
+            stored = db.session.get(Event, event.id)
+            for address in ("a@example.org", "josé@example.org", "c@example.org"):
+                rsvps.create_rsvp(stored, email=address)
+            db.session.commit()
+        totals = drain_now(app)
+        received = sorted(handler.recipients())
+        if server_speaks_utf8:
+            assert totals == {"sent": 3}
+            assert received == ["a@example.org", "c@example.org", "josé@example.org"]
+        else:
+            assert totals == {"sent": 2, "failed": 1}
+            assert received == ["a@example.org", "c@example.org"]
+            failed = [r for r in outbox_rows(app) if r.status == OutboxStatus.FAILED]
+            assert failed[0].last_error.startswith("recipient needs SMTPUTF8")
+        assert drain_now(app) == {}  # nothing stuck, nothing sent twice
+    finally:
+        controller.stop()
+
+
+def test_a_message_that_cannot_be_built_fails_alone(smtp_app, smtp, make_event, monkeypatch):
+    from vigil import delivery
+
+    event = make_event()
+    queue_rsvps(smtp_app, event, 3)
+    real = delivery.to_mime
+
+    def broken_for_p1(message):
+        if message.recipient == "p1@example.org":
+            raise ValueError("cannot encode")
+        return real(message)
+
+    monkeypatch.setattr(delivery, "to_mime", broken_for_p1)
+    assert drain_now(smtp_app) == {"sent": 2, "failed": 1}
+    failed = [r for r in outbox_rows(smtp_app) if r.status == OutboxStatus.FAILED]
+    assert failed[0].last_error == "unexpected ValueError"
+
+
+def test_a_batch_that_would_outlast_its_lease_stops_and_releases_the_rest(
+    smtp_app, smtp, make_event
+):
+    smtp_app.config.update(
+        VIGIL_MAIL_LEASE_SECONDS=1.5, VIGIL_MAIL_TIMEOUT_SECONDS=0.4, VIGIL_MAIL_BATCH_SIZE=8
+    )
+    smtp.handler.delay = 0.25
+    event = make_event()
+    addresses = queue_rsvps(smtp_app, event, 8)
+    with smtp_app.app_context():
+        from vigil.delivery import WorkerSettings, deliver_batch, transport_from_config
+
+        first = deliver_batch(transport_from_config(), WorkerSettings.from_config())
+    assert 1 <= first["sent"] < 8, first
+    released = [r for r in outbox_rows(smtp_app) if r.status == OutboxStatus.PENDING]
+    assert len(released) == 8 - first["sent"]
+    assert all(r.attempts == 0 and r.claimed_by is None for r in released)
+    smtp.handler.delay = 0
+    drain_now(smtp_app)
+    assert sorted(smtp.handler.recipients()) == sorted(addresses)  # each exactly once
+
+
+def test_a_message_whose_workers_keep_dying_is_given_up(ctx, make_event):
+    from vigil import outbox
+
+    event = make_event()
+    queue_rsvps(ctx, event, 1)
+    now = datetime.now(UTC)
+    for attempt in range(3):
+        later = now + timedelta(seconds=61 * attempt)
+        assert len(outbox.claim_due(5, timedelta(seconds=60), max_attempts=3, now=later)) == 1
+    assert (
+        outbox.claim_due(
+            5, timedelta(seconds=60), max_attempts=3, now=now + timedelta(seconds=61 * 3)
+        )
+        == []
+    )
+    (row,) = db.session.scalars(select(OutboxMessage)).all()
+    assert row.status == OutboxStatus.FAILED and row.recipient is None

@@ -8,6 +8,7 @@ from flask import Flask
 from . import cli, database, errors, headers, logs, templating
 from .config import load_config
 from .extensions import babel, db, mail, migrate
+from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
 from .pages import rsvps as rsvp_pages
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     headers.init_headers(app)
     templating.init_templating(app)
 
+    app.register_blueprint(calendar_pages.bp)
     app.register_blueprint(event_pages.bp)
     app.register_blueprint(rsvp_pages.bp)
     app.register_blueprint(health_pages.bp)

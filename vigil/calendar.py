@@ -7,10 +7,11 @@ the entry's last change, never the time of the request.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone
+from icalendar import Calendar, Timezone, vDuration
 from icalendar import Event as VEvent
 
 from .timezones import vtimezone
@@ -59,18 +60,32 @@ def _vevent(entry: CalendarEntry) -> VEvent:
     return vevent
 
 
-def _timezones(entries: list[CalendarEntry]) -> list[Timezone]:
+@lru_cache(maxsize=8192)
+def _vevent_bytes(entry: CalendarEntry) -> bytes:
+    """Serialised once per version of an entry: a feed of a thousand events mostly
+    reuses what it built before, and the bytes are the library's all the same."""
+    return _vevent(entry).to_ical()
+
+
+@lru_cache(maxsize=512)
+def _rule_vtimezone_bytes(key: str) -> bytes | None:
+    tz = vtimezone(key)
+    return None if tz is None else tz.to_ical()
+
+
+def _timezones(entries: list[CalendarEntry]) -> list[bytes]:
     """One VTIMEZONE per zone used, RRULE-based where the zone's rule allows."""
-    components = []
+    blocks = []
     for key in sorted({e.timezone for e in entries}):
-        tz = vtimezone(key)
-        if tz is None:
+        block = _rule_vtimezone_bytes(key)
+        if block is None:
             spans = [e for e in entries if e.timezone == key]
             first = min(e.starts_at for e in spans).date() - timedelta(days=1)
             last = max(e.ends_at for e in spans).date() + timedelta(days=1)
             tz = Timezone.from_tzinfo(ZoneInfo(key), first_date=first, last_date=last)
-        components.append(tz)
-    return components
+            block = tz.to_ical()
+        blocks.append(block)
+    return blocks
 
 
 def build_calendar(
@@ -98,12 +113,12 @@ def build_calendar(
         cal.add("x-wr-caldesc", one_line)
     if refresh:
         cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-        cal.add("x-published-ttl", refresh)
-    for tz in _timezones(entries):
-        cal.add_component(tz)
-    for entry in entries:
-        cal.add_component(_vevent(entry))
-    return cal.to_ical()
+        cal.add("x-published-ttl", vDuration(refresh))
+    head = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    body = _timezones(entries) + [_vevent_bytes(entry) for entry in entries]
+    return head[: -len(end)] + b"".join(body) + end
 
 
 def event_entry(
@@ -143,6 +158,47 @@ def event_entry(
     )
 
 
-def feed_window_start(today: date) -> date:
-    """Feeds carry events from 30 days ago onward."""
-    return today - timedelta(days=30)
+def shift_uid(shift_uuid: str, host: str) -> str:
+    return f"shift-{shift_uuid}@{host}"
+
+
+def shift_entry(
+    *,
+    uid: str,
+    role: str,
+    event_title: str,
+    meeting_point: str,
+    what_to_bring: str,
+    address: str,
+    url: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    sequence: int,
+    updated_at: datetime,
+    cancelled: bool = False,
+    cancelled_prefix: str = "CANCELLED: ",
+) -> CalendarEntry:
+    """One volunteer shift in the volunteer's own feed: the duty, where to meet, what to bring.
+
+    It carries nothing about anyone else on the rota.
+    """
+    summary = f"{role}: {event_title}"
+    lines = [
+        f"Meet at: {meeting_point}" if meeting_point else "",
+        f"Bring: {what_to_bring}" if what_to_bring else "",
+        url,
+    ]
+    return CalendarEntry(
+        uid=uid,
+        summary=(cancelled_prefix + summary) if cancelled else summary,
+        description="\n\n".join(line for line in lines if line),
+        location=f"{meeting_point}, {address}" if meeting_point else address,
+        url=url,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=timezone,
+        sequence=sequence,
+        last_modified=updated_at,
+        cancelled=cancelled,
+    )

@@ -9,6 +9,7 @@ import logging
 import os
 import smtplib
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,9 +98,18 @@ class SmtpTransport:
     @staticmethod
     def _sender(connection: Connection):
         def send(message: Claimed) -> None:
+            options = []
+            if not message.recipient.isascii():
+                # An internationalised address needs a server that speaks SMTPUTF8.
+                if not connection.host.has_extn("smtputf8"):
+                    raise PermanentFailure("recipient needs SMTPUTF8, which the server lacks")
+                options = ["SMTPUTF8"]
             try:
                 connection.host.sendmail(
-                    sender_address(), [message.recipient], as_smtp_bytes(to_mime(message))
+                    sender_address(),
+                    [message.recipient],
+                    as_smtp_bytes(to_mime(message), utf8=bool(options)),
+                    mail_options=options,
                 )
             except (OSError, smtplib.SMTPException) as exc:
                 raise classify(exc) from exc
@@ -119,6 +129,7 @@ class FileTransport:
 
         def send(message: Claimed) -> None:
             name = f"{message.created_at:%Y%m%dT%H%M%S}-{message.id:08d}-{message.kind}.eml"
+            # The id in the name lets erasure find and delete the copy later.
             partial = self.directory / f".{name}.part"
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as f:
@@ -126,6 +137,17 @@ class FileTransport:
             os.replace(partial, self.directory / name)
 
         yield send
+
+
+def remove_file_copies(message_ids: list[int]) -> int:
+    """Delete the embedded set-up's .eml copies of these messages (erasure)."""
+    directory = Path(current_app.instance_path) / "mail"
+    removed = 0
+    for message_id in message_ids:
+        for path in directory.glob(f"*-{message_id:08d}-*.eml"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def transport_from_config():
@@ -140,12 +162,14 @@ class WorkerSettings:
     batch_size: int
     lease: timedelta
     retry: outbox.Retry
+    timeout: float
 
     @classmethod
     def from_config(cls) -> "WorkerSettings":
         c = current_app.config
         return cls(
             batch_size=c["VIGIL_MAIL_BATCH_SIZE"],
+            timeout=c["VIGIL_MAIL_TIMEOUT_SECONDS"],
             lease=timedelta(seconds=c["VIGIL_MAIL_LEASE_SECONDS"]),
             retry=outbox.Retry(
                 base_seconds=c["VIGIL_MAIL_RETRY_BASE_SECONDS"],
@@ -161,28 +185,38 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
     Outcomes are written in one short transaction after sending, so no database lock
     is held while the mail server is talking. Returns counts by outcome.
     """
-    batch = outbox.claim_due(settings.batch_size, settings.lease)
+    batch = outbox.claim_due(settings.batch_size, settings.lease, settings.retry.max_attempts)
     if not batch:
         return Counter()
+    # Stop sending while at least one send's worth of lease remains, so no other
+    # worker can reclaim a message this one is still delivering.
+    lease = settings.lease.total_seconds()
+    deadline = time.monotonic() + lease - min(2 * settings.timeout, lease / 2)
     outcomes: list[outbox.Outcome] = []
     try:
         with transport.session() as send:
             for message in batch:
+                if time.monotonic() > deadline:
+                    break  # the lease is running out: leave the rest to the next claim
                 try:
                     send(message)
                 except PermanentFailure as exc:
                     outcomes.append(outbox.Outcome(message, "failed", str(exc)))
                 except TemporaryFailure as exc:
                     outcomes.append(outbox.Outcome(message, "retry", str(exc)))
+                except Exception as exc:  # a message that cannot be built or encoded
+                    reason = f"unexpected {type(exc).__name__}"
+                    outcomes.append(outbox.Outcome(message, "failed", reason))
                 else:
                     outcomes.append(outbox.Outcome(message, "sent"))
     except TemporaryFailure as exc:  # no connection at all: the rest of the batch waits
         log.warning("mail server unavailable (%s)", exc)
         outcomes += [outbox.Outcome(m, "retry", str(exc)) for m in batch[len(outcomes) :]]
+    outcomes += [outbox.Outcome(m, "released") for m in batch[len(outcomes) :]]
     outbox.settle(outcomes, settings.retry)
     db.session.commit()
     for outcome in outcomes:
-        if outcome.result != "sent":
+        if outcome.result in ("failed", "retry"):
             log.info(
                 "mail %s id=%s kind=%s reason=%s",
                 "failed" if outcome.result == "failed" else "deferred",
@@ -190,7 +224,7 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
                 outcome.message.kind,
                 outcome.reason,
             )
-    return Counter(outcome.result for outcome in outcomes)
+    return Counter(o.result for o in outcomes if o.result != "released")
 
 
 def drain(transport=None, settings: WorkerSettings | None = None) -> Counter:

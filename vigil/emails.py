@@ -163,7 +163,7 @@ def queue_event_cancelled(rsvp: Rsvp) -> bool:
     return _queue(
         rsvp,
         kind="event_cancelled",
-        key=f"event_cancelled:{event.id}:{rsvp.id}",
+        key=f"event_cancelled:{event.id}:{event.sequence}:{rsvp.id}",
         subject=subject,
         template="event_cancelled",
         calendar=True,

@@ -1,5 +1,7 @@
 """The calendar view of an Event, for downloads, feeds and email attachments alike."""
 
+from datetime import timedelta
+
 from flask_babel import gettext as _
 
 from .calendar import CalendarEntry, build_calendar, event_entry, event_uid
@@ -25,6 +27,23 @@ def entry_for(event: Event) -> CalendarEntry:
         latitude=event.latitude,
         longitude=event.longitude,
         cancelled_prefix=_("CANCELLED: "),
+    )
+
+
+FEED_REFRESH = timedelta(hours=1)
+
+
+def event_file(event: Event) -> bytes:
+    """The download: one event, no METHOD (a plain import, not an invitation)."""
+    return build_calendar([entry_for(event)])
+
+
+def feed_file(events: list[Event], name: str) -> bytes:
+    return build_calendar(
+        [entry_for(e) for e in events],
+        name=name,
+        description=_("Demonstrations and vigils published by %(org)s.", org=name),
+        refresh=FEED_REFRESH,
     )
 
 

@@ -24,6 +24,6 @@ def update_event(event: Event, changes: dict) -> EventUpdate:
     if not has_ended(event):
         if change.cancelled:
             notified = notify_event_cancelled(event)
-        elif change.moved and event.status == EventStatus.PUBLISHED:
+        elif (change.moved or change.reinstated) and event.status == EventStatus.PUBLISHED:
             notified = notify_event_changed(event)
     return EventUpdate(changed=change.changed, notified=notified)

@@ -2,15 +2,18 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from .errors import RsvpsClosed
 from .extensions import db
 from .models import SLUG_MAX, Event, EventStatus, Rsvp, RsvpStatus, utcnow
+
+# How far back the public calendar feed reaches.
+FEED_HISTORY = timedelta(days=30)
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -141,14 +144,52 @@ class EventChange:
     changed: bool
     moved: bool  # the time or the place changed
     cancelled: bool  # this change cancelled the event
+    reinstated: bool  # this change published a cancelled event again
     capacity_changed: bool
+
+
+def _in_feed(now: datetime):
+    return or_(
+        and_(Event.status == EventStatus.PUBLISHED, Event.ends_at >= now - FEED_HISTORY),
+        and_(Event.status == EventStatus.CANCELLED, Event.ends_at >= now),
+    )
+
+
+def feed_events(now: datetime | None = None) -> list[Event]:
+    """What the public feed carries: published events from 30 days ago onward, and
+    cancelled ones until they have passed (so calendars learn of the cancellation)."""
+    condition = _in_feed(now or utcnow())
+    return list(
+        db.session.scalars(select(Event).where(condition).order_by(Event.starts_at, Event.id))
+    )
+
+
+def feed_fingerprint(now: datetime | None = None) -> tuple[tuple, datetime | None]:
+    """A cheap summary that changes whenever the feed's content does, and its last change.
+
+    Every stored change raises an event's revision, so the revision sum moves; an
+    event entering or leaving the feed changes the count and the id sum. A calendar
+    app's conditional request is answered from this one aggregate query, without
+    loading a single event.
+    """
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Event.id), 0),
+            func.coalesce(func.sum(Event.revision), 0),
+            func.max(Event.updated_at),
+        ).where(_in_feed(now or utcnow()))
+    ).one()
+    count, id_sum, revision_sum, latest = row
+    return (count, id_sum, revision_sum, latest.isoformat() if latest else None), latest
 
 
 def apply_event_changes(event: Event, changes: dict) -> EventChange:
     """Set the given fields; raise the sequence number when calendars must update.
 
-    A stored event's sequence rises when its time or place moves or when it is
-    cancelled. New events (not yet flushed) keep sequence 0.
+    A stored event's sequence rises when its time or place moves, when it is
+    cancelled, and when a cancelled event is published again. New events (not yet
+    flushed) keep sequence 0.
     """
     changed = {k: v for k, v in changes.items() if getattr(event, k) != v}
     was_cancelled = event.status == EventStatus.CANCELLED
@@ -156,12 +197,14 @@ def apply_event_changes(event: Event, changes: dict) -> EventChange:
         setattr(event, key, value)
     moved = any(k in TIME_AND_PLACE_FIELDS for k in changed)
     cancelled = not was_cancelled and event.status == EventStatus.CANCELLED
-    if event.id is not None and (moved or cancelled):
+    reinstated = was_cancelled and event.status == EventStatus.PUBLISHED
+    if event.id is not None and (moved or cancelled or reinstated):
         event.sequence = (event.sequence or 0) + 1
     return EventChange(
         changed=bool(changed),
         moved=moved,
         cancelled=cancelled,
+        reinstated=reinstated,
         capacity_changed="capacity" in changed and event.id is not None,
     )
 

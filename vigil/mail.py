@@ -113,6 +113,18 @@ def to_mime(message: Claimed) -> Message:
     return mime
 
 
-def as_smtp_bytes(message: Message) -> bytes:
-    """CRLF line endings, as SMTP requires (smtplib does not add them to bytes)."""
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+def as_smtp_bytes(message: Message, utf8: bool = False) -> bytes:
+    """CRLF line endings, as SMTP requires (smtplib does not add them to bytes).
+
+    With `utf8` (SMTPUTF8), an internationalised To address is written as raw UTF-8:
+    the classic MIME classes would encode it into something that is no address.
+    """
+    policy = message.policy.clone(linesep="\r\n")
+    if not utf8:
+        return message.as_bytes(policy=policy)
+    recipient = message["To"]
+    del message["To"]
+    try:
+        return b"To: " + recipient.encode("utf-8") + b"\r\n" + message.as_bytes(policy=policy)
+    finally:
+        message["To"] = recipient

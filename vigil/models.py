@@ -15,8 +15,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from .extensions import db
 
@@ -87,6 +88,9 @@ class Event(db.Model):
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity"),
         CheckConstraint("sequence >= 0", name="sequence"),
         Index("ix_events_status_starts_at", "status", "starts_at"),
+        # Ids are never reused (SQLite would reuse the highest after a delete), so
+        # anything keyed by an id, like an email's dedupe key, stays unambiguous.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,6 +116,9 @@ class Event(db.Model):
     rsvp_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Rises with every stored change of any kind (see bump_event_revision), so a
+    # cheap sum over the feed's events tells whether the feed's bytes changed.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -131,6 +138,13 @@ class Event(db.Model):
         return f"<Event {self.id} {self.slug}>"
 
 
+@event.listens_for(Event, "before_update")
+def bump_event_revision(mapper, connection, target: Event) -> None:
+    session = object_session(target)
+    if session is not None and session.is_modified(target, include_collections=False):
+        target.revision = (target.revision or 0) + 1
+
+
 class Rsvp(db.Model):
     """One person's RSVP. No IP address or user agent is ever stored."""
 
@@ -141,6 +155,7 @@ class Rsvp(db.Model):
         CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status"),
         CheckConstraint("guests >= 0", name="guests"),
         Index("ix_rsvps_event_status_queued", "event_id", "status", "queued_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,6 +195,7 @@ class RsvpToken(db.Model):
     """
 
     __tablename__ = "rsvp_tokens"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rsvp_id: Mapped[int] = mapped_column(ForeignKey("rsvps.id", ondelete="CASCADE"), index=True)
@@ -210,6 +226,7 @@ class OutboxMessage(db.Model):
             "status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="status"
         ),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

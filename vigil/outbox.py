@@ -68,6 +68,18 @@ def has_recent(rsvp_id: int, kinds: tuple[str, ...], since: datetime) -> bool:
     )
 
 
+# What a settled message keeps: metadata only. The outbox must not become a second
+# copy of personal data once its job is done.
+_CLEARED = dict(
+    recipient=None,
+    subject=None,
+    body_text=None,
+    body_html=None,
+    calendar=None,
+    unsubscribe_url=None,
+)
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A claimed message, copied out of the session so sending holds no transaction open."""
@@ -90,9 +102,30 @@ class Claimed:
 _COPIED = [f for f in Claimed.__dataclass_fields__ if f != "claim"]
 
 
-def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list[Claimed]:
-    """Take up to `limit` due messages for this worker and commit the claim."""
+def claim_due(
+    limit: int, lease: timedelta, max_attempts: int = 1000, now: datetime | None = None
+) -> list[Claimed]:
+    """Take up to `limit` due messages for this worker and commit the claim.
+
+    A message whose lease ran out after its last allowed attempt (its worker kept
+    dying on it) is marked failed instead of being tried forever.
+    """
     now = now or utcnow()
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_until < now,
+            OutboxMessage.attempts >= max_attempts,
+        )
+        .values(
+            status=OutboxStatus.FAILED,
+            claimed_until=None,
+            claimed_by=None,
+            last_error="gave up: no worker finished it",
+            **_CLEARED,
+        )
+    )
     claim = uuid.uuid4().hex
     due = or_(
         and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
@@ -116,22 +149,10 @@ def claim_due(limit: int, lease: timedelta, now: datetime | None = None) -> list
     return claimed
 
 
-# What a settled message keeps: metadata only. The outbox must not become a second
-# copy of personal data once its job is done.
-_CLEARED = dict(
-    recipient=None,
-    subject=None,
-    body_text=None,
-    body_html=None,
-    calendar=None,
-    unsubscribe_url=None,
-)
-
-
 @dataclass(frozen=True)
 class Outcome:
     message: Claimed
-    result: str  # "sent", "failed" or "retry"
+    result: str  # "sent", "failed", "retry" or "released" (not tried)
     reason: str | None = None
 
 
@@ -163,6 +184,12 @@ def settle(outcomes: list[Outcome], retry: Retry, now: datetime | None = None) -
 
 def _outcome_values(outcome: Outcome, retry: Retry, now: datetime) -> dict:
     message = outcome.message
+    if outcome.result == "released":  # never tried: due again at once, attempt not counted
+        return {
+            "status": OutboxStatus.PENDING,
+            "next_attempt_at": now,
+            "attempts": message.attempts - 1,
+        }
     if outcome.result == "sent":
         return {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None, **_CLEARED}
     if outcome.result == "retry" and message.attempts < retry.max_attempts:
@@ -179,20 +206,15 @@ def _outcome_values(outcome: Outcome, retry: Retry, now: datetime) -> dict:
     return {"status": OutboxStatus.FAILED, "last_error": reason[:200], **_CLEARED}
 
 
-def cancel_for_rsvp(rsvp_id: int) -> int:
-    """Drop unsent messages to an RSVP whose data is being erased."""
-    result = db.session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.rsvp_id == rsvp_id,
-            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-        )
-    )
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.rsvp_id == rsvp_id)
-        .values(rsvp_id=None, recipient=None)
-    )
-    return result.rowcount
+def forget_rsvp(rsvp_id: int) -> list[int]:
+    """Delete every message to an RSVP being erased: unsent ones are never sent.
+
+    Returns the deleted ids, so copies kept outside the database can go too.
+    """
+    ids = list(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.rsvp_id == rsvp_id)))
+    if ids:
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return ids
 
 
 @dataclass(frozen=True)

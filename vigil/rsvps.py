@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import emails, outbox
+from . import delivery, emails, outbox
 from .errors import InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
 from .events import ensure_rsvps_open, is_live, lock_event, places_taken
 from .extensions import db
@@ -228,11 +228,12 @@ def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
 
 
 def erase_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
-    """Delete the row, its links and its unsent emails; a freed place goes to the waitlist."""
+    """Delete the row, its links, its emails (sent or not, and their file copies);
+    a freed place goes to the waitlist."""
     now = now or utcnow()
     event = lock_rsvp(rsvp)
     rsvp_id = rsvp.id
-    outbox.cancel_for_rsvp(rsvp_id)
+    delivery.remove_file_copies(outbox.forget_rsvp(rsvp_id))
     db.session.delete(rsvp)
     db.session.flush()
     log.info("rsvp erased rsvp=%s event=%s", rsvp_id, event.id)

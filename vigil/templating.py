@@ -1,5 +1,6 @@
 """Template helpers: paragraphs from plain text, times in the event's zone, map links."""
 
+from datetime import UTC
 from urllib.parse import quote, urlencode
 
 from flask import Flask
@@ -7,6 +8,7 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from .dates import format_moment, format_short_date, format_span
+from .links import external_url
 from .models import Event
 
 
@@ -30,11 +32,45 @@ def map_url(event: Event) -> str:
     return "https://www.openstreetmap.org/search?query=" + quote(event.full_address)
 
 
+def google_calendar_url(event: Event) -> str:
+    """A plain link to Google's "add event" page, followed only if the person clicks it."""
+    fmt = "%Y%m%dT%H%M%SZ"
+    start, end = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
+    details = "\n\n".join(
+        part
+        for part in (event.summary, event.transport, external_url("events.show", slug=event.slug))
+        if part
+    )
+    query = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": event.title,
+            "dates": f"{start.strftime(fmt)}/{end.strftime(fmt)}",
+            "details": details,
+            "location": f"{event.venue}, {event.full_address}",
+            "ctz": event.timezone,
+        }
+    )
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def subscribe_url() -> str:
+    """The public feed as a webcal:// link, which calendar apps open as a subscription."""
+    return "webcal://" + feed_url().split("://", 1)[1]
+
+
+def feed_url() -> str:
+    return external_url("calendars.feed")
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals.update(
         map_url=map_url,
+        google_calendar_url=google_calendar_url,
+        subscribe_url=subscribe_url,
+        feed_url=feed_url,
         event_when=lambda e: format_span(e.starts_at, e.ends_at, e.timezone),
         event_day=lambda e: format_short_date(e.starts_at, e.timezone),
         moment=format_moment,

@@ -52,11 +52,22 @@ def run_migrations_offline():
 
 def run_migrations_online():
     with target_db.engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=target_db.metadata, **configure_args()
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Rebuilding a table on SQLite drops the old one; with foreign keys on,
+            # that would cascade into the rows that point at it. The pragma only
+            # works outside a transaction, hence the driver connection.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            context.configure(
+                connection=connection, target_metadata=target_db.metadata, **configure_args()
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.commit()
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

@@ -1,0 +1,90 @@
+"""Calendar files over HTTP: one event's download and the public subscription feed.
+
+Responses carry ETag and Last-Modified and answer conditional requests with 304,
+so calendar apps polling every hour cost almost nothing. The feed's ETag comes
+from a cheap query, so a 304 never builds the feed.
+"""
+
+import hashlib
+from collections import OrderedDict
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_babel import get_locale
+
+from ..event_calendar import entry_for, event_file, feed_file
+from ..events import feed_events, feed_fingerprint, public_event
+
+bp = Blueprint("calendars", __name__)
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+PUBLIC_CACHE = "public, max-age=300"
+
+
+def _etag(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def calendar_response(
+    etag: str,
+    last_modified: datetime | None,
+    build,
+    *,
+    filename: str | None = None,
+    cache_control: str = PUBLIC_CACHE,
+    personal: bool = False,
+) -> Response:
+    """Answer 304 when the client's copy is current; otherwise call `build()` for the bytes."""
+    response = Response(status=200, content_type=CALENDAR_TYPE)
+    response.set_etag(etag)
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    if personal:
+        response.headers["X-Robots-Tag"] = "noindex"
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.make_conditional(request)
+    if response.status_code == 304:
+        return response
+    response.set_data(build())
+    return response
+
+
+@bp.get("/events/<slug>.ics")
+def event_ics(slug: str):
+    """Raises NotFound for unknown slugs and drafts."""
+    event = public_event(slug)
+    if event is None:
+        abort(404)
+    entry = entry_for(event)
+    etag = _etag("event", entry, current_app.config["VIGIL_BASE_URL"])
+    return calendar_response(
+        etag, event.updated_at, lambda: event_file(event), filename=f"{event.slug}.ics"
+    )
+
+
+# The last few feeds built by this process, by ETag: new subscribers between two
+# changes all get the same bytes without a rebuild.
+_FEEDS: OrderedDict[str, bytes] = OrderedDict()
+_FEEDS_KEPT = 4
+
+
+def _cached_feed(etag: str, build) -> bytes:
+    data = _FEEDS.get(etag)
+    if data is None:
+        data = build()
+        _FEEDS[etag] = data
+        while len(_FEEDS) > _FEEDS_KEPT:
+            _FEEDS.popitem(last=False)
+    return data
+
+
+@bp.get("/calendar.ics")
+def feed():
+    fingerprint, latest = feed_fingerprint()
+    name = current_app.config["VIGIL_ORG_NAME"]
+    etag = _etag("feed", fingerprint, name, current_app.config["VIGIL_BASE_URL"], get_locale())
+    return calendar_response(
+        etag, latest, lambda: _cached_feed(etag, lambda: feed_file(feed_events(), name))
+    )

@@ -140,3 +140,29 @@ def test_any_stored_change_gives_the_feed_a_new_etag(app, client, make_event):
     response = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert response.status_code == 200
     assert "Bring candles\\; it gets dark early." in response.data.decode()
+
+
+def test_personal_feed_responses_are_private_and_not_indexed(app):
+    """The response helper the volunteer feed uses (its route comes with volunteers)."""
+    from vigil.pages.calendars import calendar_response
+
+    @app.get("/test-personal.ics")
+    def personal():
+        return calendar_response("abc", None, lambda: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                                 personal=True)
+
+    client = app.test_client()
+    response = client.get("/test-personal.ics", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["X-Robots-Tag"] == "noindex"
+    assert "Content-Disposition" not in response.headers
+    assert "Content-Encoding" not in response.headers
+    assert client.get("/test-personal.ics", headers={"If-None-Match": '"abc"'}).status_code == 304
+
+
+def test_calendar_responses_are_never_compressed(client, make_event):
+    event = make_event()
+    for url in (f"/events/{event.slug}.ics", "/calendar.ics"):
+        response = client.get(url, headers={"Accept-Encoding": "gzip, br"})
+        assert "Content-Encoding" not in response.headers
+        assert response.data.startswith(b"BEGIN:VCALENDAR\r\n")

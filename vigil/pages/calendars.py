@@ -31,15 +31,19 @@ def calendar_response(
     build,
     *,
     filename: str | None = None,
-    cache_control: str = PUBLIC_CACHE,
     personal: bool = False,
 ) -> Response:
-    """Answer 304 when the client's copy is current; otherwise call `build()` for the bytes."""
+    """Answer 304 when the client's copy is current; otherwise call `build()` for the bytes.
+
+    Personal feeds (a volunteer's shifts) are never stored by shared caches and ask
+    search engines not to index the secret address. Nothing is compressed: some
+    calendar clients mishandle gzip, and the ETag is of the plain bytes.
+    """
     response = Response(status=200, content_type=CALENDAR_TYPE)
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
-    response.headers["Cache-Control"] = cache_control
+    response.headers["Cache-Control"] = "private, no-cache" if personal else PUBLIC_CACHE
     if personal:
         response.headers["X-Robots-Tag"] = "noindex"
     if filename:

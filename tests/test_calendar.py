@@ -70,7 +70,7 @@ def test_every_required_property_is_there():
         assert prop in vevent, prop
     assert vevent["STATUS"] == "CONFIRMED"
     assert vevent["UID"] == "event-0b6f5c1e-8d1a-4c4e-9a57-6f1d2f1a0c11@vigil.example"
-    assert "GEO:51.52095;-0.1453\r\n" in data.decode()
+    assert "GEO:51.520950;-0.145300\r\n" in data.decode()
     assert (
         str(vevent["LOCATION"])
         == "Opposite the Chinese Embassy, 49-59 Portland Place, London W1B 1JL"
@@ -215,3 +215,59 @@ def test_a_shift_entry_holds_only_the_volunteer_own_duty():
     assert str(vevent["SUMMARY"]) == "Steward: Human Rights Day"
     assert "Hi-vis vest" in str(vevent["DESCRIPTION"])
     assert str(vevent["LOCATION"]).startswith("Corner of Portland Place")
+
+
+# Zones whose POSIX rule is unusual: transitions at 24:00 or later, negative times,
+# negative DST, half-hour DST, or changes no yearly rule describes (Ramadan).
+TRICKY_ZONES = [
+    "Asia/Jerusalem",
+    "America/Santiago",
+    "Africa/Cairo",
+    "Asia/Gaza",
+    "Asia/Hebron",
+    "America/Nuuk",
+    "America/Scoresbysund",
+    "Africa/Casablanca",
+    "Africa/El_Aaiun",
+    "Europe/Dublin",
+    "Australia/Lord_Howe",
+    "Europe/London",
+    "Australia/Sydney",
+    "America/New_York",
+    "Asia/Shanghai",
+    "Pacific/Chatham",
+]
+
+
+@pytest.mark.parametrize("zone", TRICKY_ZONES)
+def test_every_hour_of_three_years_reads_back_with_the_zones_real_offset(zone):
+    """vobject interprets our VTIMEZONE itself; it must agree with the tz database."""
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    data = build_calendar(
+        [entry(timezone=zone, starts_at=start, ends_at=datetime(2027, 1, 1, tzinfo=UTC))]
+    )
+    tz = vobject.readOne(data.decode()).vtimezone.gettzinfo()
+    real = ZoneInfo(zone)
+    moment, wrong = start, []
+    while moment < datetime(2029, 1, 1, tzinfo=UTC):
+        local = moment.astimezone(real)
+        if local.fold == 0 and tz.utcoffset(local.replace(tzinfo=None)) != local.utcoffset():
+            wrong.append(moment)
+        moment += timedelta(hours=1)
+    assert len(wrong) <= 2, wrong[:5]  # at most the ambiguous hour itself
+
+
+def test_geo_is_written_in_plain_decimals():
+    data = build_calendar([entry(latitude=51.47, longitude=-0.00001)]).decode()
+    assert "GEO:51.470000;-0.000010\r\n" in data
+    (vevent,) = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert vevent["GEO"].longitude == pytest.approx(-0.00001)
+
+
+def test_an_empty_calendar_still_holds_a_component():
+    data = build_calendar([], name="Nothing yet")
+    cal, vcal = parse_both(data)
+    assert len(cal.subcomponents) == 1
+    assert vcal.vtimezone.tzid.value == "Etc/UTC"

@@ -4,6 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import icalendar
+import vobject
 from helpers import sent_mail
 
 from vigil import rsvps
@@ -13,7 +14,14 @@ from vigil.models import Event, EventStatus
 
 
 def vevents(data: bytes) -> dict[str, icalendar.Event]:
-    return {str(v["SUMMARY"]): v for v in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+    """Every file is read by two independent parsers; icalendar's reading is returned."""
+    events = {str(v["SUMMARY"]): v for v in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    read_by_vobject = vobject.readOne(text)
+    assert sorted(v.summary.value for v in read_by_vobject.contents.get("vevent", [])) == sorted(
+        events
+    )
+    return events
 
 
 def test_event_download_headers(client, make_event):
@@ -74,6 +82,8 @@ def test_feed_carries_public_events_only(client, make_event):
     assert found["CANCELLED: Cancelled soon"]["STATUS"] == "CANCELLED"
     text = response.data.decode()
     assert "X-WR-CALNAME:Vigil\r\n" in text and "REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in text
+    # Leaving the feed makes no newer timestamp, so the feed is validated by ETag only.
+    assert "Last-Modified" not in response.headers
 
 
 def test_feed_304_and_etag_follow_changes(app, client, make_event):
@@ -148,8 +158,9 @@ def test_personal_feed_responses_are_private_and_not_indexed(app):
 
     @app.get("/test-personal.ics")
     def personal():
-        return calendar_response("abc", None, lambda: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-                                 personal=True)
+        return calendar_response(
+            "abc", None, lambda: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", personal=True
+        )
 
     client = app.test_client()
     response = client.get("/test-personal.ics", headers={"Accept-Encoding": "gzip"})

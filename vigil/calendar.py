@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone, vDuration
+from icalendar import Calendar, vDuration, vGeo
 from icalendar import Event as VEvent
 
-from .timezones import vtimezone
+from .timezones import listed_vtimezone, vtimezone
 
 PRODID = "-//Vigil//Vigil events//EN"
 
@@ -41,6 +41,14 @@ def event_uid(event_uuid: str, host: str) -> str:
     return f"event-{event_uuid}@{host}"
 
 
+class FixedGeo(vGeo):
+    """GEO in plain decimals: the library would write -1e-05 for a point near Greenwich,
+    which RFC 5545's FLOAT does not allow."""
+
+    def to_ical(self) -> str:
+        return f"{self.latitude:.6f};{self.longitude:.6f}"
+
+
 def _vevent(entry: CalendarEntry) -> VEvent:
     zone = ZoneInfo(entry.timezone)
     vevent = VEvent()
@@ -54,7 +62,7 @@ def _vevent(entry: CalendarEntry) -> VEvent:
     vevent.add("location", entry.location)
     vevent.add("url", entry.url)
     if entry.geo is not None:
-        vevent.add("geo", entry.geo)
+        vevent["GEO"] = FixedGeo(entry.geo)
     vevent.add("sequence", entry.sequence)
     vevent.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
     return vevent
@@ -67,24 +75,26 @@ def _vevent_bytes(entry: CalendarEntry) -> bytes:
     return _vevent(entry).to_ical()
 
 
-@lru_cache(maxsize=512)
-def _rule_vtimezone_bytes(key: str) -> bytes | None:
-    tz = vtimezone(key)
-    return None if tz is None else tz.to_ical()
+@lru_cache(maxsize=1024)
+def _vtimezone_bytes(key: str, first_year: int, last_year: int) -> bytes:
+    """RRULE-based where the zone's rule holds for these years (checked against the
+    zone's own data), else the library's list of the actual transitions."""
+    tz = vtimezone(key, first_year, last_year) or listed_vtimezone(key, first_year, last_year)
+    return tz.to_ical()
 
 
 def _timezones(entries: list[CalendarEntry]) -> list[bytes]:
-    """One VTIMEZONE per zone used, RRULE-based where the zone's rule allows."""
+    """One VTIMEZONE per zone used, valid from the first entry's year to two years
+    after the last (subscribers keep old files). A file with no entries carries UTC's,
+    since a calendar must hold at least one component."""
+    if not entries:
+        return [_vtimezone_bytes("Etc/UTC", 1970, 1970)]
     blocks = []
     for key in sorted({e.timezone for e in entries}):
-        block = _rule_vtimezone_bytes(key)
-        if block is None:
-            spans = [e for e in entries if e.timezone == key]
-            first = min(e.starts_at for e in spans).date() - timedelta(days=1)
-            last = max(e.ends_at for e in spans).date() + timedelta(days=1)
-            tz = Timezone.from_tzinfo(ZoneInfo(key), first_date=first, last_date=last)
-            block = tz.to_ical()
-        blocks.append(block)
+        spans = [e for e in entries if e.timezone == key]
+        first = min(e.starts_at for e in spans).year
+        last = max(e.ends_at for e in spans).year + 2
+        blocks.append(_vtimezone_bytes(key, first, last))
     return blocks
 
 

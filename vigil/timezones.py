@@ -7,10 +7,11 @@ it to place local times; the rule is the one in force now.
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from zoneinfo import TZPATH
+from zoneinfo import TZPATH, ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
@@ -85,8 +86,62 @@ def _offset(seconds: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def vtimezone(key: str) -> Timezone | None:
-    """A VTIMEZONE for `key`, or None when its rule cannot be expressed this way."""
+def _fixed_offset_holds(key: str, offset: int, years: range) -> bool:
+    """A zone whose rule has no DST must really keep one offset (Casablanca does not)."""
+    zone = ZoneInfo(key)
+    expected = timedelta(seconds=offset)
+    for year in years:
+        day = datetime(year, 1, 1, 12)
+        while day.year == year:
+            if day.replace(tzinfo=UTC).astimezone(zone).utcoffset() != expected:
+                return False
+            day += timedelta(days=1)
+    return True
+
+
+def _client_moment(year: int, t: Transition, time_of_day: timedelta) -> datetime:
+    """Where a calendar app puts the transition: the RRULE's day at DTSTART's time of day."""
+    day = _first_occurrence(year, Transition(t.month, t.week, t.weekday, timedelta(0)))
+    return day + time_of_day
+
+
+def _agrees_with_zoneinfo(
+    key: str, std: int, dst: int, start: Transition, end: Transition, years: range
+) -> bool:
+    """Check the two-rule description against the zone's real history for `years`.
+
+    Rules whose transition time falls on another day than the weekday named
+    (Jerusalem's "/26", Nuuk's "/-1"), and zones whose file holds changes the rule
+    does not (Casablanca's Ramadan), fail here and get a transition list instead.
+    """
+    zone = ZoneInfo(key)
+    day = timedelta(days=1)
+    day_start, day_end = start.time % day, end.time % day  # DTSTART's time of day
+    one = timedelta(minutes=1)
+    for year in years:
+        begins = _client_moment(year, start, day_start) - timedelta(seconds=std)
+        ends = _client_moment(year, end, day_end) - timedelta(seconds=dst)
+        for moment, before, after in ((begins, std, dst), (ends, dst, std)):
+            at = moment.replace(tzinfo=UTC)
+            if (at - one).astimezone(zone).utcoffset() != timedelta(seconds=before):
+                return False
+            if (at + one).astimezone(zone).utcoffset() != timedelta(seconds=after):
+                return False
+        # Daily noon samples: no change the rule does not describe.
+        noon = datetime(year, 1, 1, 12)
+        while noon.year == year:
+            in_dst = begins <= noon < ends if begins < ends else not (ends <= noon < begins)
+            expected = timedelta(seconds=dst if in_dst else std)
+            if noon.replace(tzinfo=UTC).astimezone(zone).utcoffset() != expected:
+                return False
+            noon += day
+    return True
+
+
+@lru_cache(maxsize=1024)
+def vtimezone(key: str, first_year: int = 1970, last_year: int = 1970) -> Timezone | None:
+    """A compact VTIMEZONE for `key`, valid at least for `first_year`..`last_year`,
+    or None when the zone's rule cannot be expressed this way there."""
     rule = posix_rule(key)
     match = _POSIX.match(rule or "")
     if not match:
@@ -97,6 +152,8 @@ def vtimezone(key: str) -> Timezone | None:
     tz = Timezone()
     tz.add("tzid", key)
     if not match["dst"]:
+        if not _fixed_offset_holds(key, std, range(first_year, last_year + 1)):
+            return None
         part = TimezoneStandard()
         part.add("dtstart", datetime(1970, 1, 1))
         part.add("tzname", std_name)
@@ -106,6 +163,8 @@ def vtimezone(key: str) -> Timezone | None:
         return tz
     dst = -_seconds(match["dstoff"]) if match["dstoff"] else std + 3600
     start, end = _transition(match["start"]), _transition(match["end"])
+    if not _agrees_with_zoneinfo(key, std, dst, start, end, range(first_year, last_year + 1)):
+        return None
     daylight = TimezoneDaylight()
     daylight.add("dtstart", _first_occurrence(1970, start))
     daylight.add("tzname", match["dst"].strip("<>"))
@@ -120,4 +179,45 @@ def vtimezone(key: str) -> Timezone | None:
     standard.add("rrule", _rrule(end))
     tz.add_component(standard)
     tz.add_component(daylight)
+    return tz
+
+
+def listed_vtimezone(key: str, first_year: int, last_year: int) -> Timezone:
+    """A VTIMEZONE listing every transition in `first_year`..`last_year`, read from the
+    zone's own data: longer, but right for zones no yearly rule describes."""
+    zone = ZoneInfo(key)
+    start = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+
+    def offset(moment: datetime) -> timedelta:
+        return moment.astimezone(zone).utcoffset()
+
+    def component(moment: datetime, before: timedelta, after: timedelta):
+        part = TimezoneDaylight() if moment.astimezone(zone).dst() else TimezoneStandard()
+        part.add("dtstart", (moment + before).replace(tzinfo=None))
+        part.add("tzname", moment.astimezone(zone).tzname())
+        part.add("tzoffsetfrom", before)
+        part.add("tzoffsetto", after)
+        return part
+
+    tz = Timezone()
+    tz.add("tzid", key)
+    tz.add_component(component(start, offset(start), offset(start)))
+    step = timedelta(hours=6)
+    moment = start
+    while moment < end:
+        later = moment + step
+        if offset(later) != offset(moment):
+            low, high = moment, later  # find the first minute with the new offset
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if offset(middle) == offset(moment):
+                    low = middle
+                else:
+                    high = middle
+            high = high.replace(second=0, microsecond=0)
+            if offset(high) == offset(moment):
+                high += timedelta(minutes=1)
+            tz.add_component(component(high, offset(moment), offset(later)))
+        moment = later
     return tz

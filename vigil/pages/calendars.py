@@ -86,9 +86,11 @@ def _cached_feed(etag: str, build) -> bytes:
 
 @bp.get("/calendar.ics")
 def feed():
-    fingerprint, latest = feed_fingerprint()
+    fingerprint, _latest = feed_fingerprint()
     name = current_app.config["VIGIL_ORG_NAME"]
     etag = _etag("feed", fingerprint, name, current_app.config["VIGIL_BASE_URL"], get_locale())
+    # No Last-Modified: an event leaving the feed (unpublished, or passed) changes it
+    # without any newer timestamp, so only the ETag can say whether it changed.
     return calendar_response(
-        etag, latest, lambda: _cached_feed(etag, lambda: feed_file(feed_events(), name))
+        etag, None, lambda: _cached_feed(etag, lambda: feed_file(feed_events(), name))
     )

@@ -272,3 +272,39 @@ def smtp_app(app, smtp):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, VIGIL_MAIL_TIMEOUT_SECONDS=5)
     mail.init_app(app)
     return app
+
+
+@pytest.fixture
+def make_roles(app):
+    """Give an event roles and shifts: [(role kwargs, [(start offset hours, hours, capacity)])]."""
+    from vigil.models import Role, Shift
+
+    def make(event: Event, spec=None) -> list:
+        spec = spec or [
+            (
+                {"name": "Steward", "needs_phone": True, "what_to_bring": "Hi-vis vest"},
+                [(-1, 1, 2), (0, 2, 2)],
+            ),
+            ({"name": "Leafleting"}, [(0, 1, 3)]),
+        ]
+        with app.app_context():
+            stored = db.session.get(Event, event.id)
+            roles = []
+            for position, (values, shifts) in enumerate(spec):
+                role = Role(event=stored, position=position, **values)
+                role.shifts = [
+                    Shift(
+                        starts_at=stored.starts_at + timedelta(hours=start),
+                        ends_at=stored.starts_at + timedelta(hours=start + length),
+                        capacity=capacity,
+                        meeting_point="By the railings",
+                    )
+                    for start, length, capacity in shifts
+                ]
+                db.session.add(role)
+                roles.append(role)
+            db.session.commit()
+            ids = [[s.id for s in role.shifts] for role in roles]
+        return ids
+
+    return make

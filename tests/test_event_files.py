@@ -215,3 +215,54 @@ def test_raising_capacity_by_import_promotes_the_waitlist_in_order(ctx, app, tmp
         "group@example.org": "confirmed",
         "b@example.org": "confirmed",
     }
+
+
+def test_seed_gives_the_demonstration_its_volunteer_roles(ctx, runner):
+    from vigil.models import Role, Shift
+
+    runner.invoke(args=["seed"])
+    runner.invoke(args=["seed"])  # twice: still one set
+    for event in db.session.scalars(select(Event)):
+        names = [
+            r.name
+            for r in db.session.scalars(
+                select(Role).where(Role.event_id == event.id).order_by(Role.position)
+            )
+        ]
+        assert names == [
+            "Set-up",
+            "Steward",
+            "First aid",
+            "Interpreter",
+            "Leafleting",
+            "Clear-down",
+        ]
+        stewards = db.session.scalar(
+            select(Role).where(Role.event_id == event.id, Role.name == "Steward")
+        )
+        assert stewards.needs_phone and len(stewards.shifts) == 3
+        local = [s.starts_at.astimezone(event.zone).strftime("%d %H:%M") for s in stewards.shifts]
+        assert local == ["10 10:15", "10 11:00", "10 13:00"]
+    assert db.session.scalar(select(func.count()).select_from(Shift)) == 16
+
+
+def test_bad_roles_in_a_file_are_reported(tmp_path):
+    text = (
+        BASIC
+        + """
+[[events.roles]]
+name = "Steward"
+needs_phone = "yes"
+
+  [[events.roles.shifts]]
+  starts = 2018-07-13T19:00:00
+  ends = 2018-07-13T18:00:00
+  capacity = 0
+"""
+    )
+    with pytest.raises(EventFileError) as info:
+        read_event_file(write(tmp_path, text))
+    message = str(info.value)
+    assert "'needs_phone' must be true or false" in message
+    assert "'ends' must be after 'starts'" in message
+    assert "'capacity' must be at least 1" in message

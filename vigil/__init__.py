@@ -12,6 +12,7 @@ from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
 from .pages import rsvps as rsvp_pages
+from .pages import volunteers as volunteer_pages
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(calendar_pages.bp)
     app.register_blueprint(event_pages.bp)
     app.register_blueprint(rsvp_pages.bp)
+    app.register_blueprint(volunteer_pages.bp)
     app.register_blueprint(health_pages.bp)
     errors.register_error_handlers(app)
     cli.init_cli(app)

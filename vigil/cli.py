@@ -11,8 +11,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from . import attendees, delivery, outbox
+from . import attendees, delivery, outbox, volunteers
 from .event_files import EventFileError, import_events, seed
+from .events import public_event
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,14 @@ def status_command():
     help="Remind about events starting within this many hours (default 24).",
 )
 def send_reminders_command(hours: int | None):
-    """Queue a reminder for each confirmed RSVP of events starting soon; never twice."""
+    """Queue a reminder for each confirmed RSVP of events starting soon, and for each
+    volunteer shift starting soon; never twice."""
     within = timedelta(hours=hours or current_app.config["VIGIL_REMINDER_HOURS"])
     count = attendees.send_reminders(within=within)
+    shifts = volunteers.send_shift_reminders(within=within)
     db.session.commit()
     click.echo(f"reminders queued: {count}")
+    click.echo(f"shift reminders queued: {shifts}")
 
 
 @click.command("serve")
@@ -128,8 +132,63 @@ def serve_command(host: str, port: int):
         stop.set()
 
 
+volunteers_cli = AppGroup("volunteers", help="Volunteer rosters.")
+
+ROSTER_COLUMNS = [
+    "role",
+    "shift starts",
+    "shift ends",
+    "meeting point",
+    "capacity",
+    "filled",
+    "name",
+    "languages",
+    "phone",
+    "notes",
+]
+
+
+@volunteers_cli.command("roster")
+@click.argument("slug")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the roster as CSV (UTF-8 with BOM) to this file instead.",
+)
+def roster_command(slug: str, csv_path: Path | None):
+    """Shift by shift, who is signed up; shifts with gaps first.
+
+    The roster holds volunteers' names and phone numbers: print it only where it
+    cannot be seen by others, and delete CSV copies after the event.
+    """
+    event = public_event(slug)
+    if event is None:
+        raise click.ClickException(f"no published event {slug!r}")
+    rows = volunteers.roster(event)
+    if csv_path:
+        from .spreadsheets import write_csv
+
+        with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
+            write_csv(f, ROSTER_COLUMNS, volunteers.roster_rows(rows))
+        click.echo(f"{sum(len(r.people) for r in rows)} sign-ups written to {csv_path}")
+        return
+    for row in rows:
+        shift = row.shift
+        click.echo(
+            f"{shift.role.name}, {shift.starts_at.astimezone(event.zone):%a %d %b %H:%M}: "
+            f"{len(row.people)}/{shift.capacity}" + (f" ({row.left} needed)" if row.left else "")
+        )
+        for person in row.people:
+            details = ", ".join(x for x in (person.languages, person.phone) if x)
+            click.echo(
+                f"  - {person.name or '(no name given)'}" + (f" ({details})" if details else "")
+            )
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(events_cli)
+    app.cli.add_command(volunteers_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(serve_command)

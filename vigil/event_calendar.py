@@ -4,7 +4,14 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 
-from .calendar import CalendarEntry, build_calendar, event_entry, event_uid
+from .calendar import (
+    CalendarEntry,
+    build_calendar,
+    event_entry,
+    event_uid,
+    shift_entry,
+    shift_uid,
+)
 from .links import calendar_host, external_url
 from .models import Event, EventStatus
 
@@ -45,6 +52,46 @@ def feed_file(events: list[Event], name: str) -> bytes:
         description=_("Demonstrations and vigils published by %(org)s.", org=name),
         refresh=FEED_REFRESH,
     )
+
+
+def shift_entries(signup) -> list[CalendarEntry]:
+    """A volunteer's own shifts, one VEVENT each, and nothing about anyone else."""
+    event = signup.event
+    url = external_url("events.show", slug=event.slug)
+    entries = []
+    for assignment in sorted(signup.assignments, key=lambda a: a.shift.starts_at):
+        shift = assignment.shift
+        entries.append(
+            shift_entry(
+                uid=shift_uid(shift.uuid, calendar_host()),
+                role=shift.role.name,
+                event_title=event.title,
+                meeting_point=shift.meeting_point,
+                what_to_bring=shift.role.what_to_bring,
+                address=event.full_address,
+                url=url,
+                starts_at=shift.starts_at,
+                ends_at=shift.ends_at,
+                timezone=event.timezone,
+                sequence=shift.sequence + event.sequence,
+                updated_at=max(shift.updated_at, event.updated_at),
+                cancelled=event.status == EventStatus.CANCELLED,
+                cancelled_prefix=_("CANCELLED: "),
+            )
+        )
+    return entries
+
+
+def shifts_file(signup) -> bytes:
+    return build_calendar(
+        shift_entries(signup),
+        name=_("My shifts: %(title)s", title=signup.event.title),
+        refresh=FEED_REFRESH,
+    )
+
+
+def shifts_attachment(signup) -> tuple[bytes, str]:
+    return build_calendar(shift_entries(signup), method="PUBLISH"), "shifts.ics"
 
 
 def attachment_for(event: Event) -> tuple[bytes, str]:

@@ -17,7 +17,7 @@ from . import models as m
 from .event_changes import update_event
 from .events import is_slug
 from .extensions import db
-from .models import Event, EventStatus
+from .models import Event, EventStatus, Role, Shift
 
 # key: (required, max length for text or None, kind)
 FIELDS = {
@@ -40,6 +40,24 @@ FIELDS = {
     "rsvp_opens": (False, None, "datetime"),
     "rsvp_closes": (False, None, "datetime"),
     "status": (False, None, "status"),
+    "roles": (False, None, "roles"),
+}
+
+ROLE_FIELDS = {
+    "name": (True, m.ROLE_NAME_MAX, "text"),
+    "duty": (False, m.ROLE_TEXT_MAX, "text"),
+    "what_to_bring": (False, m.ROLE_TEXT_MAX, "text"),
+    "needs_phone": (False, None, "bool"),
+    "briefing": (False, m.ROLE_TEXT_MAX, "text"),
+    "shifts": (True, None, "shifts"),
+}
+
+SHIFT_FIELDS = {
+    "starts": (True, None, "datetime"),
+    "ends": (True, None, "datetime"),
+    "capacity": (True, None, "capacity"),
+    "meeting_point": (False, m.MEETING_POINT_MAX, "text"),
+    "note": (False, m.ROLE_TEXT_MAX, "text"),
 }
 
 # File keys that are stored under another column name.
@@ -114,11 +132,60 @@ def _check_value(key: str, value, limit, kind: str, problems: list[str]):
             problems.append(f"{where} must be a date and time such as 2017-12-10T11:00:00")
             return None
         return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            problems.append(f"{where} must be true or false")
+        return bool(value)
+    if kind in ("roles", "shifts"):
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            problems.append(f"{where} must be a list of tables")
+            return None
+        return value
     if kind == "status":
         if value not in EventStatus.ALL:
             problems.append(f"{where} must be one of {', '.join(EventStatus.ALL)}")
         return value
     raise AssertionError(kind)
+
+
+def _parse_table(raw: dict, fields: dict, zone, problems: list[str], where: str) -> dict:
+    """Check one nested table (a role or a shift) against its field list."""
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        problems.append(f"{where}: unknown keys: " + ", ".join(unknown))
+    values = {}
+    for key, (required, limit, kind) in fields.items():
+        if key not in raw:
+            if required:
+                problems.append(f"{where}: '{key}' is required")
+            continue
+        local: list[str] = []
+        value = _check_value(key, raw[key], limit, kind, local)
+        problems.extend(f"{where}: {p}" for p in local)
+        if kind == "datetime" and isinstance(value, datetime):
+            try:
+                value = to_utc(value, zone)
+            except ValueError as exc:
+                problems.append(f"{where}: '{key}' {exc}")
+                continue
+        values[COLUMN_FOR.get(key, key)] = value
+    return values
+
+
+def _parse_role(raw: dict, zone, problems: list[str]) -> dict:
+    name = raw.get("name", "?")
+    role = _parse_table(raw, ROLE_FIELDS, zone, problems, f"role {name!r}")
+    shifts = []
+    for raw_shift in role.get("shifts") or []:
+        shift = _parse_table(raw_shift, SHIFT_FIELDS, zone, problems, f"a shift of {name!r}")
+        if shift.get("capacity") == 0:
+            problems.append(f"a shift of {name!r}: 'capacity' must be at least 1")
+        starts, ends = shift.get("starts_at"), shift.get("ends_at")
+        if starts and ends and ends <= starts:
+            problems.append(f"a shift of {name!r}: 'ends' must be after 'starts'")
+        shifts.append(shift)
+    role["shifts"] = shifts
+    return role
 
 
 def parse_event(raw: dict) -> dict:
@@ -166,6 +233,8 @@ def parse_event(raw: dict) -> dict:
     starts, ends = columns.get("starts_at"), columns.get("ends_at")
     if starts and ends and ends <= starts:
         problems.append("'ends' must be after 'starts'")
+    if columns.get("roles") is not None and zone is not None:
+        columns["roles"] = [_parse_role(r, zone, problems) for r in columns["roles"]]
     if problems:
         name = slug if isinstance(slug, str) else "?"
         raise EventFileError(f"event {name}: " + "; ".join(problems))
@@ -173,6 +242,7 @@ def parse_event(raw: dict) -> dict:
     for key in ("summary", "description", "transport"):
         columns.setdefault(key, "")
     columns.setdefault("demands", [])
+    columns.setdefault("roles", [])
     for key in ("latitude", "longitude", "capacity", "rsvp_opens_at", "rsvp_closes_at"):
         columns.setdefault(key, None)
     return columns
@@ -204,15 +274,32 @@ def read_event_file(path: Path) -> list[dict]:
     return parsed
 
 
+def _store_roles(event: Event, roles: list[dict]) -> None:
+    """Volunteer roles come from a file only for an event that has none yet; after
+    that, people may be on the shifts, and changing them is the organisers' job."""
+    if not roles or db.session.scalar(select(Role.id).where(Role.event_id == event.id).limit(1)):
+        return
+    for position, raw in enumerate(roles):
+        values = {k: v for k, v in raw.items() if k != "shifts"}
+        role = Role(event=event, position=position, **values)
+        role.shifts = [Shift(**shift) for shift in raw["shifts"]]
+        db.session.add(role)
+
+
 def store_event(columns: dict) -> ImportResult:
     """Create the event, or update the one with the same slug (raising its sequence if moved)."""
+    columns = dict(columns)
+    roles = columns.pop("roles", [])
     event = db.session.scalar(select(Event).where(Event.slug == columns["slug"]))
     if event is None:
         event = Event(**columns)
         db.session.add(event)
         db.session.flush()
+        _store_roles(event, roles)
+        db.session.flush()
         return ImportResult(columns["slug"], "created")
     update = update_event(event, columns)
+    _store_roles(event, roles)
     db.session.flush()
     return ImportResult(columns["slug"], "updated" if update.changed else "unchanged")
 
@@ -240,6 +327,17 @@ def next_anniversary(columns: dict, today: date) -> dict:
     starts_at = to_utc(moved_local, zone)
     old_year = str(start_local.year)
     copy = dict(columns)
+    shift_by = starts_at - columns["starts_at"]
+    copy["roles"] = [
+        {
+            **role,
+            "shifts": [
+                {**s, "starts_at": s["starts_at"] + shift_by, "ends_at": s["ends_at"] + shift_by}
+                for s in role["shifts"]
+            ],
+        }
+        for role in columns.get("roles", [])
+    ]
     copy.update(
         slug=columns["slug"].replace(old_year, str(year)),
         title=columns["title"].replace(old_year, str(year)),

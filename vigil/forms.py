@@ -7,7 +7,13 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -131,12 +137,82 @@ class ManageRsvpForm(RsvpDetailsMixin, VigilForm):
         self.set_guest_limit()
 
 
-class RsvpActionForm(VigilForm):
-    """Cancel or restore: nothing but the CSRF token."""
+class CsrfOnlyForm(VigilForm):
+    """A button that only needs the CSRF token (cancel, restore, new calendar link)."""
 
 
 class EraseRsvpForm(VigilForm):
     confirm = BooleanField(
         _l("I understand this deletes my RSVP and cannot be undone"),
         validators=[DataRequired(_l("Tick the box to confirm that you want to erase your RSVP."))],
+    )
+
+
+_PHONE = re.compile(r"[+0-9 ()\-.]{6,40}")
+
+
+def phone_number(form, field):
+    if field.data and not _PHONE.fullmatch(field.data):
+        raise ValidationError(_l("Please enter a phone number using digits, spaces and +."))
+
+
+class ShiftChoiceMixin:
+    shifts = SelectMultipleField(
+        _l("Shifts"),
+        coerce=int,
+        validate_choice=False,  # which shifts exist and are open is a rule: see volunteers.py
+    )
+    phone = StringField(
+        _l("Phone (only if a role you choose needs it)"),
+        description=_l("Stewards and first aiders must be reachable on the day."),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.PHONE_MAX), no_control_characters(), phone_number],
+        render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"},
+    )
+
+
+class VolunteerForm(ShiftChoiceMixin, VigilForm):
+    email = StringField(
+        _l("Email"),
+        description=_l("For your confirmation, your shifts and a private link to change them."),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please enter your email address.")),
+            Length(max=m.EMAIL_MAX),
+            no_control_characters(),
+            email_address,
+        ],
+        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
+    )
+    name = StringField(
+        _l("Name or pseudonym (optional)"),
+        description=_l("What the coordinator should call you on the day."),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.NAME_MAX), no_control_characters()],
+    )
+    languages = StringField(
+        _l("Languages you speak (optional)"),
+        description=_l("For example: English, Mandarin, Cantonese, Uyghur, Tibetan."),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.LANGUAGES_MAX), no_control_characters()],
+    )
+    notes = TextAreaField(
+        _l("Notes for the coordinator (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.NOTES_MAX), no_control_characters(True)],
+    )
+
+
+class AddShiftsForm(ShiftChoiceMixin, VigilForm):
+    pass
+
+
+class DropShiftForm(VigilForm):
+    shift = IntegerField(validators=[InputRequired()])
+
+
+class WithdrawForm(VigilForm):
+    confirm = BooleanField(
+        _l("I understand this deletes my sign-up and cannot be undone"),
+        validators=[DataRequired(_l("Tick the box to confirm that you want to withdraw."))],
     )

@@ -47,6 +47,7 @@ def queue_email(
     unsubscribe_url: str | None = None,
     event_id: int | None = None,
     rsvp_id: int | None = None,
+    signup_id: int | None = None,
 ) -> bool:
     """Render `email/<template>.txt` and `.html` and add the message to the outbox.
 
@@ -66,9 +67,12 @@ def queue_email(
         message_id=new_message_id(),
         event_id=event_id,
         rsvp_id=rsvp_id,
+        signup_id=signup_id,
     )
     if added:
-        log.info("mail queued kind=%s event=%s rsvp=%s", kind, event_id, rsvp_id)
+        log.info(
+            "mail queued kind=%s event=%s rsvp=%s signup=%s", kind, event_id, rsvp_id, signup_id
+        )
     return added
 
 

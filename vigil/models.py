@@ -247,6 +247,9 @@ class OutboxMessage(db.Model):
     rsvp_id: Mapped[int | None] = mapped_column(
         ForeignKey("rsvps.id", ondelete="SET NULL"), index=True
     )
+    signup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteer_signups.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -255,3 +258,136 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------- volunteers
+
+ROLE_NAME_MAX = 100
+ROLE_TEXT_MAX = 500
+PHONE_MAX = 40
+LANGUAGES_MAX = 200
+NOTES_MAX = 500
+MEETING_POINT_MAX = 200
+
+
+class Role(db.Model):
+    """A volunteer duty at an event: stewarding, first aid, interpreting…"""
+
+    __tablename__ = "roles"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(ROLE_NAME_MAX))
+    duty: Mapped[str] = mapped_column(String(ROLE_TEXT_MAX), default="")
+    what_to_bring: Mapped[str] = mapped_column(String(ROLE_TEXT_MAX), default="")
+    needs_phone: Mapped[bool] = mapped_column(default=False)
+    briefing: Mapped[str | None] = mapped_column(String(ROLE_TEXT_MAX))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship()
+    shifts: Mapped[list["Shift"]] = relationship(
+        back_populates="role",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Shift.starts_at",
+    )
+
+
+class Shift(db.Model):
+    __tablename__ = "shifts"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity > 0", name="capacity"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    meeting_point: Mapped[str] = mapped_column(String(MEETING_POINT_MAX), default="")
+    note: Mapped[str | None] = mapped_column(String(ROLE_TEXT_MAX))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    role: Mapped[Role] = relationship(back_populates="shifts")
+
+
+class SignupStatus:
+    ACTIVE = "active"
+    ALL = (ACTIVE,)
+
+
+class VolunteerSignup(db.Model):
+    """One person volunteering at one event, for one or more shifts.
+
+    Withdrawing erases the row; there is no "withdrawn" copy of anyone's data.
+    """
+
+    __tablename__ = "volunteer_signups"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email_key", name="uq_volunteer_signups_event_email"),
+        CheckConstraint("status IN ('active')", name="status"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_MAX))
+    phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
+    languages: Mapped[str | None] = mapped_column(String(LANGUAGES_MAX))
+    notes: Mapped[str | None] = mapped_column(String(NOTES_MAX))
+    status: Mapped[str] = mapped_column(String(16), default=SignupStatus.ACTIVE)
+    # SHA-256 of the personal calendar feed's token; a new one replaces it.
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship()
+    assignments: Mapped[list["ShiftAssignment"]] = relationship(
+        back_populates="signup", cascade="all, delete-orphan", passive_deletes=True
+    )
+    tokens: Mapped[list["VolunteerToken"]] = relationship(
+        back_populates="signup", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ShiftAssignment(db.Model):
+    """A sign-up's place on one shift."""
+
+    __tablename__ = "shift_assignments"
+    __table_args__ = (
+        UniqueConstraint("signup_id", "shift_id", name="uq_shift_assignments_signup_shift"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signup_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteer_signups.id", ondelete="CASCADE"), index=True
+    )
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signup: Mapped[VolunteerSignup] = relationship(back_populates="assignments")
+    shift: Mapped[Shift] = relationship()
+
+
+class VolunteerToken(db.Model):
+    """The SHA-256 of one manage link for a sign-up (as RsvpToken is for RSVPs)."""
+
+    __tablename__ = "volunteer_tokens"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signup_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteer_signups.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signup: Mapped[VolunteerSignup] = relationship(back_populates="tokens")

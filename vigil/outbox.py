@@ -54,18 +54,21 @@ def message_exists(dedupe_key: str) -> bool:
 
 
 def has_recent(rsvp_id: int, kinds: tuple[str, ...], since: datetime) -> bool:
-    return (
-        db.session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.rsvp_id == rsvp_id,
-                OutboxMessage.kind.in_(kinds),
-                OutboxMessage.created_at >= since,
-            )
-            .limit(1)
-        )
-        is not None
+    return _has_recent(OutboxMessage.rsvp_id == rsvp_id, kinds, since)
+
+
+def has_recent_for_signup(signup_id: int, kinds: tuple[str, ...], since: datetime) -> bool:
+    return _has_recent(OutboxMessage.signup_id == signup_id, kinds, since)
+
+
+def _has_recent(owner, kinds: tuple[str, ...], since: datetime) -> bool:
+    """Whether a message of these kinds went to this person since `since`."""
+    found = db.session.scalar(
+        select(OutboxMessage.id)
+        .where(owner, OutboxMessage.kind.in_(kinds), OutboxMessage.created_at >= since)
+        .limit(1)
     )
+    return found is not None
 
 
 # What a settled message keeps: metadata only. The outbox must not become a second
@@ -211,7 +214,16 @@ def forget_rsvp(rsvp_id: int) -> list[int]:
 
     Returns the deleted ids, so copies kept outside the database can go too.
     """
-    ids = list(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.rsvp_id == rsvp_id)))
+    return _forget(OutboxMessage.rsvp_id == rsvp_id)
+
+
+def forget_signup(signup_id: int) -> list[int]:
+    """The same for a volunteer who withdraws."""
+    return _forget(OutboxMessage.signup_id == signup_id)
+
+
+def _forget(owner) -> list[int]:
+    ids = list(db.session.scalars(select(OutboxMessage.id).where(owner)))
     if ids:
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
     return ids

@@ -73,6 +73,7 @@ def init_templating(app: Flask) -> None:
         feed_url=feed_url,
         event_when=lambda e: format_span(e.starts_at, e.ends_at, e.timezone),
         event_day=lambda e: format_short_date(e.starts_at, e.timezone),
+        shift_when=lambda s: format_span(s.starts_at, s.ends_at, s.role.event.timezone),
         moment=format_moment,
         html_lang=lambda: str(get_locale() or "en").replace("_", "-"),
     )

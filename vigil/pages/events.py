@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, render_template
 
+from .. import volunteers
 from ..events import (
     RSVP_WINDOW_MESSAGES,
     RsvpWindow,
@@ -35,6 +36,9 @@ def render_event_page(event: Event, form: RsvpForm | None = None, error=None, st
             closed_message=RSVP_WINDOW_MESSAGES.get(window),
             ended=has_ended(event),
             places_left=places_left(event),
+            has_roles=bool(volunteers.event_roles(event)),
+            roles_needed=volunteers.roles_needing_people(event),
+            volunteering_open=volunteers.is_open(event),
         ),
         status,
     )

@@ -11,7 +11,7 @@ from ..dates import format_span
 from ..errors import NotEnoughPlaces, RsvpGone, VigilError
 from ..events import RsvpWindow, places_left, rsvp_window
 from ..extensions import db
-from ..forms import EraseRsvpForm, ManageRsvpForm, RsvpActionForm, RsvpForm
+from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
 from .events import event_or_404, render_event_page
 
@@ -74,7 +74,7 @@ def render_manage(rsvp: Rsvp, token: str, details=None, erase=None, error=None, 
         token=token,
         when=format_span(event.starts_at, event.ends_at, event.timezone),
         details=details,
-        action_form=RsvpActionForm(formdata=None),
+        action_form=CsrfOnlyForm(formdata=None),
         erase=erase or EraseRsvpForm(formdata=None),
         can_change=rsvps.can_change(rsvp),
         can_restore=rsvps.can_change(rsvp) and rsvp_window(event) == RsvpWindow.OPEN,
@@ -108,13 +108,13 @@ ACTIONS = {
         "details",
     ),
     "cancel": ManageAction(
-        RsvpActionForm,
+        CsrfOnlyForm,
         lambda rsvp, form: rsvps.cancel_rsvp(rsvp),
         lambda rsvp: _("Your RSVP has been cancelled. You can undo this below."),
         None,
     ),
     "restore": ManageAction(
-        RsvpActionForm, lambda rsvp, form: rsvps.restore_rsvp(rsvp), _restored_message, None
+        CsrfOnlyForm, lambda rsvp, form: rsvps.restore_rsvp(rsvp), _restored_message, None
     ),
     "erase": ManageAction(
         EraseRsvpForm,

@@ -1,0 +1,186 @@
+"""The volunteer flow over HTTP, with CSRF on: sign up, manage, calendar feed, withdraw."""
+
+import html as html_module
+import re
+
+import icalendar
+import pytest
+import vobject
+from helpers import assert_unique_ids, csrf_token, sent_mail, submit, text_body
+from sqlalchemy import func, select
+
+from vigil.extensions import db
+from vigil.models import EventStatus, VolunteerSignup
+
+
+def volunteer(client, event, shift_ids, **data):
+    fields = {
+        "email": "vol@example.org",
+        "name": "Lin",
+        "phone": "",
+        "languages": "",
+        "notes": "",
+        "shifts": [str(s) for s in shift_ids],
+    }
+    fields.update(data)
+    url = f"/events/{event.slug}/volunteer"
+    return submit(client, url, url, fields)
+
+
+def count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(VolunteerSignup))
+
+
+def links_in(msg) -> tuple[str, str]:
+    body = text_body(msg)
+    manage = re.search(r"http://vigil\.test(/volunteer/[A-Za-z0-9_-]{43})\s", body).group(1)
+    feed = re.search(r"http://vigil\.test(/volunteer/[A-Za-z0-9_-]{43}/shifts\.ics)", body)
+    return manage, feed.group(1) if feed else None
+
+
+def test_sign_up_page_lists_roles_and_shifts(client, make_event, make_roles):
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    html = client.get(f"/events/{event.slug}/volunteer").get_data(as_text=True)
+    assert "<h3>Steward</h3>" in html and "<h3>Leafleting</h3>" in html
+    assert "This role needs a phone number." in html
+    assert f'id="shift-{during}"' in html and "Places available" in html
+    assert_unique_ids(html)
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    assert f'href="/events/{event.slug}/volunteer"' in page
+    assert "We still need people for: Steward, Leafleting." in page
+
+
+def test_sign_up_flow_email_manage_page_and_personal_feed(app, client, make_event, make_roles):
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    response = volunteer(client, event, [during], phone="+44 7700 900123", languages="Mandarin")
+    assert response.status_code == 303
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "on their way to your email" in done and "/volunteer/" not in done.split("<main")[1]
+    (msg,) = sent_mail(app)
+    manage, feed = links_in(msg)
+    page = client.get(manage)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    assert "Steward" in html and "Meet at: By the railings" in html
+    assert_unique_ids(html)
+
+    ics = client.get(feed)
+    assert ics.status_code == 200
+    assert ics.headers["Cache-Control"] == "private, no-cache"
+    assert ics.headers["X-Robots-Tag"] == "noindex"
+    (vevent,) = icalendar.Calendar.from_ical(ics.data).walk("VEVENT")
+    assert str(vevent["UID"]).startswith("shift-") and "Steward" in str(vevent["SUMMARY"])
+    assert vobject.readOne(ics.data.decode()).vevent.summary.value == str(vevent["SUMMARY"])
+    assert b"vol@example.org" not in ics.data and b"Lin" not in ics.data
+
+    # A new calendar address replaces the old one, and is shown once.
+    renewed = submit(client, manage, manage, {"action": "feed"})
+    assert renewed.status_code == 200
+    new_feed = re.search(
+        r'value="http://vigil\.test(/volunteer/[^"]+/shifts\.ics)"', renewed.get_data(as_text=True)
+    ).group(1)
+    assert client.get(feed).status_code == 404
+    assert client.get(new_feed).status_code == 200
+    assert "shifts.ics" not in client.get(manage).get_data(as_text=True).split("feed-heading")[1]
+
+    added = submit(client, manage, manage, {"action": "add", "shifts": [str(leaflets)]})
+    assert added.status_code == 422
+    assert "overlap in time" in added.get_data(as_text=True)
+    added = submit(client, manage, manage, {"action": "add", "shifts": [str(before)]})
+    assert added.status_code == 303
+    dropped = submit(client, manage, manage, {"action": "drop", "shift": str(during)})
+    assert dropped.status_code == 303
+    html = client.get(manage).get_data(as_text=True)
+    assert "The shift has been dropped" in html
+
+    refused = submit(client, manage, manage, {"action": "withdraw"})
+    assert refused.status_code == 422
+    gone = submit(client, manage, manage, {"action": "withdraw", "confirm": "y"})
+    assert gone.status_code == 303 and count(app) == 0
+    assert client.get(manage).status_code == 404
+    assert client.get(new_feed).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "shifts, extra, field, message",
+    [
+        (lambda ids: [], {}, "shifts", "Choose at least one shift."),
+        (lambda ids: ["999999"], {}, "shifts", "Choose shifts from this event's list."),
+        (lambda ids: [ids["leaflets"], ids["leaflets"]], {}, "shifts", "only once"),
+        (lambda ids: ["x"], {}, "shifts", "Invalid choice"),
+        (lambda ids: [ids["during"]], {}, "phone", "needs a phone number"),
+        (lambda ids: [ids["before"]], {"phone": "0123456"}, "shifts", "already started"),
+        (lambda ids: [ids["leaflets"]], {"phone": "call me"}, "phone", "digits"),
+        (lambda ids: [ids["leaflets"]], {"languages": "x" * 201}, "languages", "longer than 200"),
+        (lambda ids: [ids["leaflets"]], {"email": "nope"}, "email", "valid email"),
+        (lambda ids: [ids["leaflets"]], {"notes": "a\x00b"}, "notes", "control characters"),
+    ],
+)
+def test_bad_input_is_explained_next_to_the_field(
+    app, client, make_event, make_roles, shifts, extra, field, message
+):
+    from datetime import UTC, datetime, timedelta
+
+    event = make_event(starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30))
+    (before, during), (leaflets,) = make_roles(event)
+    ids = {"before": str(before), "during": str(during), "leaflets": str(leaflets)}
+    response = volunteer(client, event, [], **{"shifts": shifts(ids), **extra})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    error = html[html.index(f'id="{field}-error"') :]
+    assert message in html_module.unescape(error[: error.index("</p>")])
+    assert 'value="Lin"' in html  # typing kept
+    assert count(app) == 0 and sent_mail(app) == []
+
+
+def test_a_shift_of_another_event_is_refused(app, client, make_event, make_roles):
+    event, other = make_event(), make_event()
+    make_roles(event)
+    _, (foreign,) = make_roles(other)
+    response = volunteer(client, event, [foreign])
+    assert response.status_code == 422
+    assert count(app) == 0
+
+
+def test_repeat_sign_up_gets_exactly_the_same_response(app, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    first, second, fresh = app.test_client(), app.test_client(), app.test_client()
+    volunteer(first, event, [leaflets], email="known@example.org")
+    repeat = volunteer(second, event, [leaflets], email="known@example.org", name="Other")
+    new = volunteer(fresh, event, [leaflets], email="new@example.org")
+    assert repeat.status_code == new.status_code == 303
+    assert repeat.headers["Location"] == new.headers["Location"]
+    assert second.get(repeat.headers["Location"]).data == fresh.get(new.headers["Location"]).data
+    assert count(app) == 2
+
+
+def test_closed_events_and_bad_tokens(app, client, make_event, make_roles):
+    event = make_event(status=EventStatus.CANCELLED)
+    _, (leaflets,) = make_roles(event)
+    html = client.get(f"/events/{event.slug}/volunteer").get_data(as_text=True)
+    assert "not taking volunteers" in html
+    page = client.get(f"/events/{make_event().slug}").get_data(as_text=True)  # any form
+    response = client.post(
+        f"/events/{event.slug}/volunteer",
+        data={"csrf_token": csrf_token(page), "email": "a@b.org", "shifts": str(leaflets)},
+    )
+    assert response.status_code == 409
+    for token in ("x", "A" * 43):
+        assert client.get(f"/volunteer/{token}").status_code == 404
+        assert client.get(f"/volunteer/{token}/shifts.ics").status_code == 404
+    draft = make_event(status=EventStatus.DRAFT)
+    assert client.get(f"/events/{draft.slug}/volunteer").status_code == 404
+
+
+def test_volunteer_forms_need_a_csrf_token(app, client, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    data = {"email": "a@example.org", "shifts": str(leaflets)}
+    response = client.post(f"/events/{event.slug}/volunteer", data=data)
+    assert response.status_code == 400
+    assert "This form had expired" in response.get_data(as_text=True)
+    assert count(app) == 0

@@ -1,0 +1,281 @@
+"""Volunteer rules, called directly: places, overlaps, phones, repeats, changes, rosters."""
+
+import csv
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+from helpers import mail_dir, sent_mail, text_body
+from sqlalchemy import func, select
+
+from vigil import volunteers
+from vigil.extensions import db
+from vigil.models import (
+    Event,
+    OutboxMessage,
+    ShiftAssignment,
+    VolunteerSignup,
+    VolunteerToken,
+)
+from vigil.spreadsheets import neutralise, write_csv
+
+
+def event_of(event) -> Event:
+    return db.session.get(Event, event.id)
+
+
+def sign(event, email="v@example.org", shifts=(), **kw):
+    result = volunteers.sign_up(event_of(event), email=email, shift_ids=list(shifts), **kw)
+    db.session.commit()
+    return result
+
+
+def test_sign_up_books_shifts_and_emails_them_with_a_calendar(ctx, app, make_event, make_roles):
+    event = make_event()
+    (steward_before, steward_during), (leaflets,) = make_roles(event)
+    result = sign(
+        event,
+        shifts=[steward_before, leaflets],
+        name="Lin",
+        phone="+44 7700 900123",
+        languages="English, Mandarin",
+    )
+    assert result.was_new
+    signup = db.session.get(VolunteerSignup, result.signup.id)
+    assert sorted(a.shift_id for a in signup.assignments) == sorted([steward_before, leaflets])
+    (msg,) = sent_mail(app)
+    assert msg["Subject"] == f"Thank you for volunteering: {event.title}"
+    body = text_body(msg)
+    assert "Steward:" in body and "Leafleting:" in body
+    assert "Meet at: By the railings" in body and "Bring: Hi-vis vest" in body
+    assert "/volunteer/" in body and "/shifts.ics" in body
+    (attachment,) = list(msg.iter_attachments())
+    cal = icalendar.Calendar.from_ical(attachment.get_content())
+    uids = sorted(str(v["UID"]) for v in cal.walk("VEVENT"))
+    assert len(uids) == 2 and all(u.startswith("shift-") for u in uids)
+    assert "ATTENDEE" not in attachment.get_content()
+
+
+@pytest.mark.parametrize(
+    "choose, message",
+    [
+        (lambda ids: [], "Choose at least one shift."),
+        (lambda ids: [ids[1], ids[1]], "Each shift can be chosen only once."),
+        (lambda ids: [999999], "Choose shifts from this event's list."),
+        (lambda ids: [ids[1], ids[2]], "overlap in time"),
+    ],
+)
+def test_bad_choices_are_refused_and_nothing_is_stored(
+    ctx, make_event, make_roles, choose, message
+):
+    event = make_event()
+    (a, b), (c,) = make_roles(event)
+    with pytest.raises(volunteers.ShiftProblem, match=message):
+        volunteers.sign_up(
+            event_of(event),
+            email="x@example.org",
+            shift_ids=choose([a, b, c]),
+            phone="0123 456 789",
+        )
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(VolunteerSignup)) == 0
+
+
+def test_a_shift_of_another_event_cannot_be_chosen(ctx, make_event, make_roles):
+    event, other = make_event(), make_event()
+    make_roles(event)
+    ((foreign, _), _) = make_roles(other)
+    with pytest.raises(volunteers.ShiftProblem, match="this event's list"):
+        volunteers.sign_up(
+            event_of(event), email="x@example.org", shift_ids=[foreign], phone="0123456"
+        )
+
+
+def test_full_and_started_shifts_are_refused(ctx, make_event, make_roles):
+    event = make_event(starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30))
+    (before, during), (leaflets,) = make_roles(event)
+    with pytest.raises(volunteers.ShiftProblem, match="already started"):
+        volunteers.sign_up(
+            event_of(event), email="x@example.org", shift_ids=[before], phone="0123456"
+        )
+    db.session.rollback()
+    for i in range(3):
+        sign(event, email=f"l{i}@example.org", shifts=[leaflets])
+    with pytest.raises(volunteers.ShiftProblem, match="is full"):
+        volunteers.sign_up(event_of(event), email="late@example.org", shift_ids=[leaflets])
+
+
+def test_a_role_that_needs_a_phone_asks_for_one(ctx, make_event, make_roles):
+    event = make_event()
+    (_, during), (leaflets,) = make_roles(event)
+    with pytest.raises(volunteers.ShiftProblem) as info:
+        volunteers.sign_up(event_of(event), email="x@example.org", shift_ids=[during])
+    assert info.value.field == "phone"
+    db.session.rollback()
+    assert sign(event, shifts=[leaflets]).was_new  # leafleting needs no phone
+
+
+def test_same_address_again_changes_nothing_and_gets_a_fresh_link(ctx, app, make_event, make_roles):
+    event = make_event()
+    (_, during), (leaflets,) = make_roles(event)
+    first = sign(event, email="lin@example.org", shifts=[leaflets], name="Lin")
+    sent_mail(app)
+    later = datetime.now(UTC) + timedelta(minutes=11)
+    again = volunteers.sign_up(
+        event_of(event),
+        email="LIN@example.org",
+        shift_ids=[during],
+        phone="0123456",
+        name="Other",
+        now=later,
+    )
+    db.session.commit()
+    assert not again.was_new and again.signup.id == first.signup.id
+    signup = db.session.get(VolunteerSignup, first.signup.id)
+    assert signup.name == "Lin" and [a.shift_id for a in signup.assignments] == [leaflets]
+    mails = sent_mail(app)
+    assert len(mails) == 2
+    assert "nothing was changed" in text_body(mails[1])
+    # A repeat still gets the same checks as a newcomer would: a bad choice is refused.
+    with pytest.raises(volunteers.ShiftProblem):
+        volunteers.sign_up(event_of(event), email="lin@example.org", shift_ids=[during])
+
+
+def test_add_and_drop_shifts(ctx, app, make_event, make_roles):
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    result = sign(event, shifts=[before], phone="0123456")
+    signup = db.session.get(VolunteerSignup, result.signup.id)
+    with pytest.raises(volunteers.ShiftProblem, match="already have"):
+        volunteers.add_shifts(signup, [before])
+    db.session.rollback()
+    volunteers.add_shifts(signup, [during])
+    db.session.commit()
+    signup = db.session.get(VolunteerSignup, result.signup.id)
+    with pytest.raises(volunteers.ShiftProblem, match="overlap"):
+        volunteers.add_shifts(signup, [leaflets])
+    db.session.rollback()
+    signup = db.session.get(VolunteerSignup, result.signup.id)
+    volunteers.drop_shift(signup, before)
+    db.session.commit()
+    assert volunteers.shift_fill(event_of(event))[before] == 0  # the place is free at once
+    signup = db.session.get(VolunteerSignup, result.signup.id)
+    with pytest.raises(volunteers.ShiftProblem, match="only shift"):
+        volunteers.drop_shift(signup, during)
+    subjects = [m["Subject"] for m in sent_mail(app)]
+    assert subjects.count(f"Your shifts have changed: {event.title}") == 2
+
+
+def test_withdrawing_erases_everything(ctx, app, make_event, make_roles):
+    event = make_event()
+    (_, _), (leaflets,) = make_roles(event)
+    result = sign(event, email="gone@example.org", shifts=[leaflets], name="Gone")
+    sent_mail(app)
+    volunteers.withdraw(db.session.get(VolunteerSignup, result.signup.id))
+    db.session.commit()
+    for model in (VolunteerSignup, ShiftAssignment, VolunteerToken, OutboxMessage):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
+    assert not any("gone@example.org" in p.read_text() for p in mail_dir(app).glob("*.eml"))
+
+
+def test_shift_reminders_go_once_per_person_per_shift(ctx, app, runner, make_event, make_roles):
+    event = make_event(starts_at=datetime.now(UTC).replace(microsecond=0) + timedelta(hours=5))
+    (before, during), (leaflets,) = make_roles(event)
+    sign(event, email="a@example.org", shifts=[before, during], phone="0123456")
+    sign(event, email="b@example.org", shifts=[leaflets])
+    sent_mail(app)
+    first = runner.invoke(args=["mail", "send-reminders"])
+    assert "shift reminders queued: 3" in first.output
+    again = runner.invoke(args=["mail", "send-reminders"])
+    assert "shift reminders queued: 0" in again.output
+    reminders = [m for m in sent_mail(app) if m["Subject"].startswith("Reminder, your shift")]
+    assert sorted(m["To"] for m in reminders) == ["a@example.org", "a@example.org", "b@example.org"]
+
+
+def test_roster_lists_gaps_first_with_what_coordinators_need(ctx, runner, make_event, make_roles):
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    sign(
+        event,
+        email="a@example.org",
+        shifts=[before],
+        name="Ayşe",
+        languages="Uyghur",
+        phone="0123456",
+    )
+    sign(event, email="b@example.org", shifts=[before], name="Bo", phone="0654321")
+    rows = volunteers.roster(event_of(event))
+    assert rows[-1].shift.id == before and rows[-1].left == 0  # the full shift comes last
+    assert [p.name for p in rows[-1].people] == ["Ayşe", "Bo"]
+    result = runner.invoke(args=["volunteers", "roster", event.slug])
+    assert result.exit_code == 0
+    assert "Ayşe (Uyghur, 0123456)" in result.output
+    assert "(2 needed)" in result.output
+
+
+def test_roster_csv_has_a_bom_and_neutralises_formulas(
+    ctx, runner, tmp_path, make_event, make_roles
+):
+    event = make_event()
+    (before, _), _ = make_roles(event)
+    sign(
+        event,
+        email="a@example.org",
+        shifts=[before],
+        name='=HYPERLINK("x")',
+        phone="+44 7700 900123",
+        notes="@SUM(1)",
+    )
+    path = tmp_path / "roster.csv"
+    assert (
+        runner.invoke(args=["volunteers", "roster", event.slug, "--csv", str(path)]).exit_code == 0
+    )
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["role", "shift starts"]
+    person = next(r for r in rows[1:] if r[6])
+    assert person[6] == '\'=HYPERLINK("x")' and person[8] == "'+44 7700 900123"
+    assert person[9] == "'@SUM(1)"
+
+
+def test_neutralise_covers_every_formula_start():
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert neutralise(start + "1").startswith("'")
+    assert neutralise("刘晓波") == "刘晓波"
+    out = io.StringIO()
+    write_csv(out, ["a"], [["-1"]])
+    assert out.getvalue().splitlines() == ["a", "'-1"]
+
+
+def test_100_simultaneous_sign_ups_for_a_shift_of_10(app, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(
+        event, spec=[({"name": "Steward"}, [(0, 1, 1)]), ({"name": "Leafleting"}, [(0, 1, 10)])]
+    )
+    barrier = threading.Barrier(100)
+    outcomes = [None] * 100
+
+    def one(i: int):
+        with app.app_context():
+            barrier.wait()
+            try:
+                volunteers.sign_up(
+                    db.session.get(Event, event.id), email=f"p{i}@example.org", shift_ids=[leaflets]
+                )
+                db.session.commit()
+                outcomes[i] = "booked"
+            except volunteers.ShiftProblem:
+                db.session.rollback()
+                outcomes[i] = "full"
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert outcomes.count("booked") == 10 and outcomes.count("full") == 90
+    with app.app_context():
+        assert volunteers.shift_fill(db.session.get(Event, event.id))[leaflets] == 10

@@ -1,0 +1,200 @@
+"""Volunteer pages: the sign-up form, the confirmation, the private manage page and feed."""
+
+import hashlib
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import volunteers
+from ..errors import VigilError
+from ..event_calendar import shifts_file
+from ..extensions import db
+from ..forms import AddShiftsForm, CsrfOnlyForm, DropShiftForm, VolunteerForm, WithdrawForm
+from ..links import external_url
+from ..models import Event, VolunteerSignup, utcnow
+from .calendars import calendar_response
+from .events import event_or_404
+from .rsvps import invalid_status
+
+bp = Blueprint("volunteers", __name__)
+
+_DONE = "volunteer_done"
+
+
+def shift_rows(event: Event, exclude=()):
+    """Every shift of the event with its places left and whether it can be chosen."""
+    fill = volunteers.shift_fill(event)
+    now = utcnow()
+    excluded = {s.id for s in exclude}
+    return [
+        (
+            role,
+            [
+                {
+                    "shift": shift,
+                    "left": max(shift.capacity - fill[shift.id], 0),
+                    "open": shift.starts_at > now and fill[shift.id] < shift.capacity,
+                }
+                for shift in role.shifts
+                if shift.id not in excluded
+            ],
+        )
+        for role in volunteers.event_roles(event)
+    ]
+
+
+def render_signup(event: Event, form: VolunteerForm, error=None, status=200):
+    return (
+        render_template(
+            "volunteers/signup.html",
+            event=event,
+            form=form,
+            roles=shift_rows(event),
+            open=volunteers.is_open(event),
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.route("/events/<slug>/volunteer", methods=["GET", "POST"])
+def signup(slug: str):
+    """Raises NotFound for unknown or draft events."""
+    event = event_or_404(slug)
+    if request.method == "GET":
+        return render_signup(event, VolunteerForm(formdata=None))
+    form = VolunteerForm()
+    if not form.validate_on_submit():
+        return render_signup(event, form, status=invalid_status(form))
+    try:
+        volunteers.sign_up(
+            event,
+            email=form.email.data,
+            shift_ids=form.shifts.data,
+            name=form.name.data,
+            phone=form.phone.data,
+            languages=form.languages.data,
+            notes=form.notes.data,
+        )
+    except volunteers.ShiftProblem as exc:
+        db.session.rollback()
+        getattr(form, exc.field).errors = [exc.message]
+        return render_signup(event_or_404(slug), form, status=exc.status_code)
+    except VigilError as exc:
+        db.session.rollback()
+        return render_signup(event_or_404(slug), form, error=exc.message, status=exc.status_code)
+    db.session.commit()
+    session[_DONE] = event.slug
+    return redirect(url_for("volunteers.done", slug=event.slug), code=303)
+
+
+@bp.get("/events/<slug>/volunteer/done")
+def done(slug: str):
+    event = event_or_404(slug)
+    if session.get(_DONE) != event.slug:
+        return redirect(url_for("volunteers.signup", slug=event.slug))
+    return render_template("volunteers/done.html", event=event)
+
+
+def signup_or_404(token: str) -> VolunteerSignup:
+    found = volunteers.find_signup(token)
+    if found is None:
+        abort(404)
+    return found
+
+
+def render_manage(
+    signup: VolunteerSignup,
+    token: str,
+    *,
+    add=None,
+    withdraw=None,
+    error=None,
+    feed_url=None,
+    status=200,
+):
+    event = signup.event
+    mine = volunteers.current_shifts(signup)
+    page = render_template(
+        "volunteers/manage.html",
+        signup=signup,
+        event=event,
+        token=token,
+        mine=mine,
+        roles=shift_rows(event, exclude=mine),
+        add=add or AddShiftsForm(formdata=None),
+        drop=DropShiftForm(formdata=None),
+        button=CsrfOnlyForm(formdata=None),
+        withdraw=withdraw or WithdrawForm(formdata=None),
+        open=volunteers.is_open(event),
+        feed_url=feed_url,
+        error=error,
+    )
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/volunteer/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    """See, add and drop shifts, get a calendar link, or withdraw. NotFound for bad tokens."""
+    signup = signup_or_404(token)
+    if request.method == "GET":
+        return render_manage(signup, token)
+    action = request.form.get("action", "")
+    try:
+        if action == "add":
+            form = AddShiftsForm()
+            if not form.validate_on_submit():
+                return render_manage(signup, token, add=form, status=invalid_status(form))
+            try:
+                volunteers.add_shifts(signup, form.shifts.data, phone=form.phone.data)
+            except volunteers.ShiftProblem as exc:
+                db.session.rollback()
+                getattr(form, exc.field).errors = [exc.message]
+                return render_manage(signup_or_404(token), token, add=form, status=exc.status_code)
+            message = _("Your new shifts are booked. We have emailed you the details.")
+        elif action == "drop":
+            form = DropShiftForm()
+            if not form.validate_on_submit():
+                return render_manage(signup, token, status=invalid_status(form))
+            volunteers.drop_shift(signup, form.shift.data)
+            message = _("The shift has been dropped and its place freed.")
+        elif action == "feed":
+            if not CsrfOnlyForm().validate_on_submit():
+                return render_manage(signup, token, status=400)
+            feed_token = volunteers.new_feed_token(signup)
+            db.session.commit()
+            # Shown once, on this page only: the database keeps just its hash.
+            url = external_url("volunteers.shifts_feed", token=feed_token)
+            return render_manage(signup, token, feed_url=url)
+        elif action == "withdraw":
+            form = WithdrawForm()
+            if not form.validate_on_submit():
+                return render_manage(signup, token, withdraw=form, status=invalid_status(form))
+            slug = signup.event.slug
+            volunteers.withdraw(signup)
+            db.session.commit()
+            flash(_("You have withdrawn, and everything you gave us has been erased."))
+            return redirect(url_for("events.show", slug=slug), code=303)
+        else:
+            abort(400)
+    except volunteers.SignupGone:
+        db.session.rollback()
+        abort(404)
+    except VigilError as exc:
+        db.session.rollback()
+        return render_manage(signup_or_404(token), token, error=exc.message, status=exc.status_code)
+    db.session.commit()
+    flash(message)
+    return redirect(url_for("volunteers.manage", token=token), code=303)
+
+
+@bp.get("/volunteer/<token>/shifts.ics")
+def shifts_feed(token: str):
+    """A volunteer's own shifts as a subscribable calendar. NotFound for unknown tokens."""
+    signup = volunteers.find_by_feed_token(token)
+    if signup is None:
+        abort(404)
+    entries = [(s.id, s.sequence, s.updated_at) for s in volunteers.current_shifts(signup)]
+    event = signup.event
+    etag = hashlib.sha256(repr((entries, event.revision, event.status)).encode()).hexdigest()[:32]
+    return calendar_response(etag, None, lambda: shifts_file(signup), personal=True)

@@ -98,8 +98,12 @@ def app(database_url, tmp_path):
             "SECRET_KEY": "test-" + secrets.token_hex(8),
             "VIGIL_BASE_URL": "http://vigil.test",
             "VIGIL_MAIL_RETRY_BASE_SECONDS": 0.05,
+            "VIGIL_LOGIN_FAILURE_DELAY_SECONDS": 0,
         }
     )
+    from vigil.extensions import limiter
+
+    limiter.reset()  # the in-memory store outlives one app; each test starts clean
     with app.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()  # the migrations are checked against the models in test_migrations
@@ -306,5 +310,25 @@ def make_roles(app):
             db.session.commit()
             ids = [[s.id for s in role.shifts] for role in roles]
         return ids
+
+    return make
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_organiser(app):
+    """An organiser account, optionally a member of some events."""
+    from vigil import organisers
+
+    def make(role="organiser", events=(), email=None) -> str:
+        email = email or f"{role}{next(_counter)}@vigil.example"
+        with app.app_context():
+            account = organisers.create_organiser(email, role.title(), role, PASSWORD)
+            for event in events:
+                organisers.add_member(account, db.session.get(Event, event.id))
+            db.session.commit()
+        return email
 
     return make

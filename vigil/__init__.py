@@ -7,10 +7,11 @@ from flask import Flask
 
 from . import cli, database, errors, headers, logs, templating
 from .config import load_config
-from .extensions import babel, db, mail, migrate
+from .extensions import babel, db, limiter, login_manager, mail, migrate
 from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
+from .pages import organiser as organiser_pages
 from .pages import rsvps as rsvp_pages
 from .pages import volunteers as volunteer_pages
 
@@ -41,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app)
     database.init_database(app)
     mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    organiser_pages.init_login(login_manager)
     headers.init_headers(app)
     templating.init_templating(app)
 
@@ -49,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(rsvp_pages.bp)
     app.register_blueprint(volunteer_pages.bp)
     app.register_blueprint(health_pages.bp)
+    app.register_blueprint(organiser_pages.bp)
     errors.register_error_handlers(app)
     cli.init_cli(app)
     return app

@@ -186,8 +186,101 @@ def roster_command(slug: str, csv_path: Path | None):
             )
 
 
+organiser_cli = AppGroup("organiser", help="Organiser accounts.")
+
+
+def _read_password() -> str:
+    """From the terminal (asked twice, not shown), or the first line of stdin."""
+    import sys
+
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _account(email: str):
+    from .organisers import find_organiser
+
+    organiser = find_organiser(email)
+    if organiser is None:
+        raise click.ClickException("no such account")
+    return organiser
+
+
+@organiser_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "organiser", "steward"]), required=True)
+@click.option("--name", default="", help="Display name (defaults to the address).")
+def organiser_create(email: str, role: str, name: str):
+    """Create an account; the password is asked for, or read from stdin."""
+    from .organisers import AccountError, create_organiser
+
+    try:
+        organiser = create_organiser(email, name, role, _read_password())
+    except AccountError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    db.session.commit()
+    click.echo(f"created account {organiser.id} ({role})")
+
+
+@organiser_cli.command("list")
+def organiser_list():
+    """Every account: id, role, whether active, display name, address."""
+    from sqlalchemy import select
+
+    from .models import Organiser
+
+    for o in db.session.scalars(select(Organiser).order_by(Organiser.id)):
+        state = "active" if o.active else "disabled"
+        click.echo(f"{o.id}\t{o.role}\t{state}\t{o.display_name}\t{o.email}")
+
+
+@organiser_cli.command("disable")
+@click.argument("email")
+def organiser_disable(email: str):
+    """Disable an account and end its sessions."""
+    from .organisers import disable
+
+    disable(_account(email))
+    db.session.commit()
+    click.echo("disabled")
+
+
+@organiser_cli.command("set-password")
+@click.argument("email")
+def organiser_set_password(email: str):
+    """Set a new password (asked for, or read from stdin); ends every session."""
+    from .organisers import AccountError, set_password
+
+    try:
+        set_password(_account(email), _read_password())
+    except AccountError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    db.session.commit()
+    click.echo("password changed")
+
+
+@organiser_cli.command("add-member")
+@click.argument("email")
+@click.argument("slug")
+def organiser_add_member(email: str, slug: str):
+    """Make an organiser or steward a member of an event."""
+    from sqlalchemy import select
+
+    from .models import Event
+    from .organisers import add_member
+
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        raise click.ClickException(f"no event {slug!r}")
+    add_member(_account(email), event)
+    db.session.commit()
+    click.echo("added")
+
+
 def init_cli(app: Flask) -> None:
     app.cli.add_command(events_cli)
+    app.cli.add_command(organiser_cli)
     app.cli.add_command(volunteers_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(seed_command)

@@ -84,6 +84,16 @@ def load_config(instance_path: str) -> dict:
         "VIGIL_MAIL_RETRY_CAP_SECONDS": _env_float("VIGIL_MAIL_RETRY_CAP_SECONDS", 3600.0),
         "VIGIL_MAIL_MAX_ATTEMPTS": _env_int("VIGIL_MAIL_MAX_ATTEMPTS", 20),
         "VIGIL_REMINDER_HOURS": _env_int("VIGIL_REMINDER_HOURS", 24),
+        # Organiser log-in throttling: failed attempts per client address and per account.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "VIGIL_LOGIN_LIMIT_PER_CLIENT": os.environ.get(
+            "VIGIL_LOGIN_LIMIT_PER_CLIENT", "10 per minute;50 per hour"
+        ),
+        "VIGIL_LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "VIGIL_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes;20 per day"
+        ),
+        "VIGIL_LOGIN_FAILURE_DELAY_SECONDS": _env_float("VIGIL_LOGIN_FAILURE_DELAY_SECONDS", 0.5),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

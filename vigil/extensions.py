@@ -1,6 +1,9 @@
 """Unbound Flask extensions; `create_app` binds them to an application."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -19,3 +22,6 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 babel = Babel()
 mail = Mail()
+login_manager = LoginManager()
+# In memory by default; RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379) shares it.
+limiter = Limiter(key_func=get_remote_address)

@@ -10,6 +10,7 @@ from flask_wtf.form import _Auto
 from wtforms import (
     BooleanField,
     IntegerField,
+    PasswordField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -215,4 +216,22 @@ class WithdrawForm(VigilForm):
     confirm = BooleanField(
         _l("I understand this deletes my sign-up and cannot be undone"),
         validators=[DataRequired(_l("Tick the box to confirm that you want to withdraw."))],
+    )
+
+
+class LoginForm(VigilForm):
+    email = StringField(
+        _l("Email"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please enter your email address.")),
+            Length(max=m.EMAIL_MAX),
+            no_control_characters(),
+        ],
+        render_kw={"autocomplete": "username", "type": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Please enter your password.")), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
     )

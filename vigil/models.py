@@ -391,3 +391,72 @@ class VolunteerToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     signup: Mapped[VolunteerSignup] = relationship(back_populates="tokens")
+
+
+# ---------------------------------------------------------------- organisers
+
+
+class OrganiserRole:
+    ADMIN = "admin"  # manages accounts and every event
+    ORGANISER = "organiser"  # manages the events they are a member of
+    STEWARD = "steward"  # checks people in at the events they are a member of
+    ALL = (ADMIN, ORGANISER, STEWARD)
+
+
+class Organiser(db.Model):
+    """Someone who logs in to run events. The password is kept only as an argon2 hash."""
+
+    __tablename__ = "organisers"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'organiser', 'steward')", name="role"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_MAX), unique=True)
+    display_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Raised by a password change or a disable: every older session stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list["EventMember"]] = relationship(
+        back_populates="organiser", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # Flask-Login's protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class EventMember(db.Model):
+    __tablename__ = "event_members"
+    __table_args__ = (
+        UniqueConstraint("organiser_id", "event_id", name="uq_event_members_organiser_event"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(
+        ForeignKey("organisers.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+
+    organiser: Mapped[Organiser] = relationship(back_populates="memberships")
+    event: Mapped[Event] = relationship()

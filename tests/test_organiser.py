@@ -1,0 +1,166 @@
+"""The organisers' area: accounts, log-in and its throttling, sessions, permissions, rosters."""
+
+import csv
+import io
+
+import pytest
+from conftest import PASSWORD
+from helpers import csrf_token
+
+from vigil import volunteers
+from vigil.extensions import db
+from vigil.models import Event, Organiser
+
+
+def login(client, email, password=PASSWORD):
+    page = client.get("/organiser/login").get_data(as_text=True)
+    return client.post(
+        "/organiser/login",
+        data={"csrf_token": csrf_token(page), "email": email, "password": password},
+    )
+
+
+def test_cli_creates_lists_and_disables_accounts(app, runner):
+    result = runner.invoke(
+        args=["organiser", "create", "lead@vigil.example", "--role", "admin", "--name", "Lead"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    weak = runner.invoke(
+        args=["organiser", "create", "b@vigil.example", "--role", "steward"], input="short\n"
+    )
+    assert weak.exit_code != 0 and "12 to 128 characters" in weak.output
+    taken = runner.invoke(
+        args=["organiser", "create", "LEAD@vigil.example", "--role", "steward"],
+        input=PASSWORD + "\n",
+    )
+    assert taken.exit_code != 0
+    listed = runner.invoke(args=["organiser", "list"]).output
+    assert "admin\tactive\tLead\tlead@vigil.example" in listed
+    assert runner.invoke(args=["organiser", "disable", "lead@vigil.example"]).exit_code == 0
+    assert "disabled" in runner.invoke(args=["organiser", "list"]).output
+    with app.app_context():
+        account = db.session.scalar(db.select(Organiser))
+        assert account.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in account.password_hash
+
+
+def test_login_opens_the_dashboard_and_logout_needs_a_post(app, client, make_event, make_organiser):
+    event = make_event(title="Vigil at the embassy")
+    email = make_organiser("organiser", [event])
+    with client.session_transaction() as s:
+        s["leftover"] = "from before log-in"
+    response = login(client, email)
+    assert response.status_code == 303
+    with client.session_transaction() as s:
+        assert "leftover" not in s  # a fresh session at log-in
+    dashboard = client.get("/organiser/")
+    assert dashboard.status_code == 200
+    assert "Vigil at the embassy" in dashboard.get_data(as_text=True)
+    assert dashboard.headers["Cache-Control"] == "no-store"
+    assert client.get("/organiser/logout").status_code == 405
+    page = dashboard.get_data(as_text=True)
+    assert (
+        client.post("/organiser/logout", data={"csrf_token": csrf_token(page)}).status_code == 303
+    )
+    assert client.get("/organiser/").status_code == 302
+
+
+def test_wrong_password_and_unknown_address_look_the_same(app, client, make_organiser):
+    email = make_organiser()
+    wrong = login(client, email, "not the password at all")
+    unknown = login(app.test_client(), "nobody@vigil.example", "not the password at all")
+    assert wrong.status_code == unknown.status_code == 401
+    strip = lambda r: r.get_data(as_text=True).split('name="csrf_token"')[0]  # noqa: E731
+    assert strip(wrong).replace(email, "X") == strip(unknown).replace("nobody@vigil.example", "X")
+    assert "do not match an active account" in wrong.get_data(as_text=True)
+
+
+def test_a_disabled_account_cannot_log_in(app, client, runner, make_organiser):
+    email = make_organiser()
+    runner.invoke(args=["organiser", "disable", email])
+    assert login(client, email).status_code == 401
+
+
+def test_repeated_failures_for_one_account_are_refused_for_a_while(app, make_organiser):
+    email = make_organiser()
+    statuses = [login(app.test_client(), email, "wrong password!!").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    refused = login(app.test_client(), email)  # even the right password, for now
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many requests" in refused.get_data(as_text=True)
+    assert login(app.test_client(), make_organiser()).status_code == 303  # others unaffected
+
+
+def test_one_client_trying_many_accounts_is_refused(app, client):
+    statuses = [
+        login(client, f"guess{i}@vigil.example", "wrong password!!").status_code for i in range(11)
+    ]
+    assert statuses == [401] * 10 + [429]
+
+
+def test_a_password_change_ends_existing_sessions(app, client, runner, make_organiser):
+    email = make_organiser()
+    assert login(client, email).status_code == 303
+    assert client.get("/organiser/").status_code == 200
+    result = runner.invoke(
+        args=["organiser", "set-password", email], input="another long password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert client.get("/organiser/").status_code == 302  # the old cookie no longer works
+
+
+@pytest.mark.parametrize(
+    "who, expected",
+    [("anonymous", 302), ("steward", 403), ("other", 404), ("organiser", 200), ("admin", 200)],
+)
+@pytest.mark.parametrize(
+    "path", ["/organiser/events/{slug}/roster", "/organiser/events/{slug}/roster.csv"]
+)
+def test_roster_permissions(app, make_event, make_organiser, who, expected, path):
+    event, elsewhere = make_event(), make_event()
+    accounts = {
+        "steward": make_organiser("steward", [event]),
+        "other": make_organiser("organiser", [elsewhere]),
+        "organiser": make_organiser("organiser", [event]),
+        "admin": make_organiser("admin"),
+    }
+    client = app.test_client()
+    if who != "anonymous":
+        assert login(client, accounts[who]).status_code == 303
+    response = client.get(path.format(slug=event.slug))
+    assert response.status_code == expected
+    if expected == 302:
+        assert "/organiser/login" in response.headers["Location"]
+
+
+def test_roster_page_and_csv_show_the_shifts_people(app, make_event, make_roles, make_organiser):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        volunteers.sign_up(
+            db.session.get(Event, event.id),
+            email="a@example.org",
+            shift_ids=[leaflets],
+            name="李明",
+            languages="Mandarin",
+        )
+        volunteers.sign_up(
+            db.session.get(Event, event.id),
+            email="b@example.org",
+            shift_ids=[leaflets],
+            name="=cmd|' /C calc'!A0",
+        )
+        db.session.commit()
+    client = app.test_client()
+    login(client, make_organiser("organiser", [event]))
+    html = client.get(f"/organiser/events/{event.slug}/roster").get_data(as_text=True)
+    assert "李明" in html and "2 of 3 filled" in html and "1 more needed" in html
+    assert "a@example.org" not in html  # the roster needs no addresses
+    response = client.get(f"/organiser/events/{event.slug}/roster.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    names = [r[6] for r in rows[1:] if r[0] == "Leafleting"]
+    assert "李明" in names and "'=cmd|' /C calc'!A0" in names

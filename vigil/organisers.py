@@ -1,0 +1,122 @@
+"""Organiser accounts: passwords, log-in, and who may do what at which event.
+
+Passwords are hashed with argon2id. Logging in with an unknown address costs the
+same hash as a wrong password, so timing does not tell which addresses exist.
+"""
+
+import logging
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from .errors import VigilError
+from .extensions import db
+from .models import Event, EventMember, Organiser, OrganiserRole, utcnow
+from .rsvps import normalise_email
+
+log = logging.getLogger(__name__)
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+
+_hasher = PasswordHasher()
+# Verified against when the address is unknown, so both paths do the same work.
+_DUMMY_HASH = _hasher.hash("vigil-no-such-account")
+
+
+class AccountError(VigilError):
+    status_code = 422
+
+
+def check_password_rules(password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise AccountError(f"Passwords must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.")
+
+
+def find_organiser(email: str) -> Organiser | None:
+    return db.session.scalar(select(Organiser).where(Organiser.email_key == normalise_email(email)))
+
+
+def create_organiser(email: str, display_name: str, role: str, password: str) -> Organiser:
+    """Raises AccountError for a taken address, an unknown role or a weak password."""
+    if role not in OrganiserRole.ALL:
+        raise AccountError(f"Role must be one of {', '.join(OrganiserRole.ALL)}.")
+    check_password_rules(password)
+    if find_organiser(email) is not None:
+        raise AccountError("An account with that address exists already.")
+    organiser = Organiser(
+        email=email.strip(),
+        email_key=normalise_email(email),
+        display_name=display_name.strip() or email.strip(),
+        role=role,
+        password_hash=_hasher.hash(password),
+    )
+    db.session.add(organiser)
+    db.session.flush()
+    log.info("organiser created organiser=%s role=%s", organiser.id, role)
+    return organiser
+
+
+def set_password(organiser: Organiser, password: str) -> None:
+    """New password; every session opened with the old one ends."""
+    check_password_rules(password)
+    organiser.password_hash = _hasher.hash(password)
+    organiser.session_version += 1
+
+
+def disable(organiser: Organiser) -> None:
+    organiser.active = False
+    organiser.session_version += 1
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> Organiser | None:
+    """The account if the password is right and the account active; else None."""
+    organiser = find_organiser(email) if len(email) <= 254 else None
+    stored = organiser.password_hash if organiser is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password[:PASSWORD_MAX])
+    except (VerificationError, InvalidHashError):
+        return None
+    if organiser is None or not organiser.active:
+        return None
+    if _hasher.check_needs_rehash(organiser.password_hash):
+        organiser.password_hash = _hasher.hash(password)
+    organiser.last_login_at = now or utcnow()
+    return organiser
+
+
+def is_member(organiser: Organiser, event: Event) -> bool:
+    return (
+        db.session.scalar(
+            select(EventMember.id).where(
+                EventMember.organiser_id == organiser.id, EventMember.event_id == event.id
+            )
+        )
+        is not None
+    )
+
+
+def can_manage(organiser: Organiser, event: Event) -> bool:
+    """Admins manage every event; organisers those they are members of; stewards none."""
+    if organiser.role == OrganiserRole.ADMIN:
+        return True
+    return organiser.role == OrganiserRole.ORGANISER and is_member(organiser, event)
+
+
+def can_see(organiser: Organiser, event: Event) -> bool:
+    """Whether the event exists for this person at all (others get a 404)."""
+    return organiser.role == OrganiserRole.ADMIN or is_member(organiser, event)
+
+
+def visible_events(organiser: Organiser) -> list[Event]:
+    query = select(Event).order_by(Event.starts_at.desc())
+    if organiser.role != OrganiserRole.ADMIN:
+        query = query.join(EventMember).where(EventMember.organiser_id == organiser.id)
+    return list(db.session.scalars(query))
+
+
+def add_member(organiser: Organiser, event: Event) -> None:
+    if not is_member(organiser, event):
+        db.session.add(EventMember(organiser=organiser, event=event))

@@ -164,3 +164,176 @@ def test_roster_page_and_csv_show_the_shifts_people(app, make_event, make_roles,
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     names = [r[6] for r in rows[1:] if r[0] == "Leafleting"]
     assert "李明" in names and "'=cmd|' /C calc'!A0" in names
+
+
+def organiser_client(app, make_organiser, event):
+    client = app.test_client()
+    assert login(client, make_organiser("organiser", [event])).status_code == 303
+    return client
+
+
+def test_organisers_add_roles_and_shifts_in_local_time(app, make_event, make_organiser):
+    from datetime import UTC, datetime
+
+    event = make_event(starts_at=datetime(2031, 7, 1, 17, 0, tzinfo=UTC))
+    client = organiser_client(app, make_organiser, event)
+    page = client.get(f"/organiser/events/{event.slug}/roles").get_data(as_text=True)
+    added = client.post(
+        f"/organiser/events/{event.slug}/roles",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Interpreter",
+            "duty": "Mandarin and Cantonese",
+            "needs_phone": "y",
+        },
+    )
+    assert added.status_code == 303
+    with app.app_context():
+        role = volunteers.event_roles(db.session.get(Event, event.id))[0]
+        role_id = role.id
+        assert role.needs_phone
+    bad = client.post(
+        f"/organiser/roles/{role_id}/shifts",
+        data={
+            "csrf_token": csrf_token(page),
+            "starts": "2031-07-01T19:00",
+            "ends": "2031-07-01T18:00",
+            "capacity": "4",
+        },
+    )
+    assert bad.status_code == 422
+    assert "must end after it starts" in bad.get_data(as_text=True)
+    ok = client.post(
+        f"/organiser/roles/{role_id}/shifts",
+        data={
+            "csrf_token": csrf_token(page),
+            "starts": "2031-07-01T17:30",
+            "ends": "2031-07-01T20:00",
+            "capacity": "4",
+            "meeting_point": "The table",
+        },
+    )
+    assert ok.status_code == 303
+    with app.app_context():
+        (shift,) = volunteers.event_roles(db.session.get(Event, event.id))[0].shifts
+        assert shift.starts_at == datetime(2031, 7, 1, 16, 30, tzinfo=UTC)  # 17:30 BST
+    public = app.test_client().get(f"/events/{event.slug}/volunteer").get_data(as_text=True)
+    assert "Interpreter" in public and "17:30–20:00 BST" in public
+
+
+def test_moving_a_shift_emails_the_people_on_it(app, make_event, make_roles, make_organiser):
+    from helpers import sent_mail
+
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        volunteers.sign_up(
+            db.session.get(Event, event.id), email="a@example.org", shift_ids=[leaflets]
+        )
+        db.session.commit()
+        local_start = db.session.get(Event, event.id).starts_at.astimezone(
+            db.session.get(Event, event.id).zone
+        )
+    client = organiser_client(app, make_organiser, event)
+    page = client.get(f"/organiser/shifts/{leaflets}/edit").get_data(as_text=True)
+    later = (local_start.replace(tzinfo=None)).strftime("%Y-%m-%dT") + "15:00"
+    too_small = client.post(
+        f"/organiser/shifts/{leaflets}/edit",
+        data={
+            "csrf_token": csrf_token(page),
+            "starts": later,
+            "ends": later[:-5] + "16:00",
+            "capacity": "0",
+        },
+    )
+    assert too_small.status_code == 422
+    moved = client.post(
+        f"/organiser/shifts/{leaflets}/edit",
+        data={
+            "csrf_token": csrf_token(page),
+            "starts": later,
+            "ends": later[:-5] + "16:00",
+            "capacity": "3",
+            "meeting_point": "New corner",
+        },
+    )
+    assert moved.status_code == 303
+    mails = sent_mail(app)
+    assert [m["Subject"].split(":")[0] for m in mails] == [
+        "Thank you for volunteering",
+        "Your shifts have changed",
+    ]
+    assert "New corner" in mails[1].get_body(("plain",)).get_content()
+
+
+def test_removing_a_shift_with_people_asks_first_and_emails_them(
+    app, make_event, make_roles, make_organiser
+):
+    from helpers import sent_mail
+
+    from vigil.models import Shift
+
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    with app.app_context():
+        for address in ("a@example.org", "b@example.org"):
+            volunteers.sign_up(db.session.get(Event, event.id), email=address, shift_ids=[leaflets])
+        db.session.commit()
+    client = organiser_client(app, make_organiser, event)
+    page = client.get(f"/organiser/shifts/{leaflets}/remove")
+    html = page.get_data(as_text=True)
+    assert "2 people are on this shift and will be emailed" in html
+    unconfirmed = client.post(
+        f"/organiser/shifts/{leaflets}/remove", data={"csrf_token": csrf_token(html)}
+    )
+    assert unconfirmed.status_code == 422
+    with app.app_context():
+        assert db.session.get(Shift, leaflets) is not None
+    removed = client.post(
+        f"/organiser/shifts/{leaflets}/remove",
+        data={"csrf_token": csrf_token(html), "confirm": "y"},
+    )
+    assert removed.status_code == 303
+    with app.app_context():
+        assert db.session.get(Shift, leaflets) is None
+    cancelled = [m for m in sent_mail(app) if m["Subject"].startswith("A shift has been cancelled")]
+    assert sorted(m["To"] for m in cancelled) == ["a@example.org", "b@example.org"]
+    # An empty shift goes at once, with just the button.
+    html = client.get(f"/organiser/shifts/{before}/remove").get_data(as_text=True)
+    assert "Nobody is on this shift." in html
+    assert (
+        client.post(
+            f"/organiser/shifts/{before}/remove", data={"csrf_token": csrf_token(html)}
+        ).status_code
+        == 303
+    )
+
+
+@pytest.mark.parametrize(
+    "who, expected",
+    [("anonymous", 302), ("steward", 403), ("other", 404), ("organiser", 200), ("admin", 200)],
+)
+def test_role_and_shift_pages_permissions(
+    app, make_event, make_roles, make_organiser, who, expected
+):
+    event, elsewhere = make_event(), make_event()
+    (shift_id, _), _ = make_roles(event)
+    with app.app_context():
+        role_id = volunteers.event_roles(db.session.get(Event, event.id))[0].id
+    accounts = {
+        "steward": make_organiser("steward", [event]),
+        "other": make_organiser("organiser", [elsewhere]),
+        "organiser": make_organiser("organiser", [event]),
+        "admin": make_organiser("admin"),
+    }
+    client = app.test_client()
+    if who != "anonymous":
+        login(client, accounts[who])
+    for path in (
+        f"/organiser/events/{event.slug}/roles",
+        f"/organiser/roles/{role_id}/edit",
+        f"/organiser/shifts/{shift_id}/edit",
+        f"/organiser/shifts/{shift_id}/remove",
+    ):
+        assert client.get(path).status_code == expected, path
+    assert client.get("/organiser/shifts/999999/edit").status_code in (302, 404)

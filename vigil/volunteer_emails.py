@@ -118,3 +118,22 @@ def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
         calendar=False,
         extra={"reminder_shift": shift, "reminder_when": when},
     )
+
+
+def queue_shift_cancelled(signup: VolunteerSignup, shift: Shift) -> bool:
+    """Sent before the shift is deleted, so the message can still name it."""
+    subject = _(
+        "A shift has been cancelled: %(role)s, %(title)s",
+        role=shift.role.name,
+        title=signup.event.title,
+    )
+    when = format_span(shift.starts_at, shift.ends_at, signup.event.timezone)
+    return _queue(
+        signup,
+        kind="shift_cancelled",
+        key=f"shift_cancelled:{signup.id}:{shift.id}",
+        subject=subject,
+        template="shift_cancelled",
+        calendar=False,
+        extra={"reminder_shift": shift, "reminder_when": when},
+    )

@@ -385,3 +385,109 @@ def send_shift_reminders(now: datetime | None = None, within=timedelta(hours=24)
     count = sum(volunteer_emails.queue_shift_reminder(a.signup, a.shift) for a in assignments)
     log.info("shift reminders queued=%d", count)
     return count
+
+
+# ---------------------------------------------------------------- organisers' changes
+
+
+def add_role(event: Event, **fields) -> Role:
+    position = len(event_roles(event))
+    role = Role(event=event, position=position, **fields)
+    db.session.add(role)
+    db.session.flush()
+    return role
+
+
+def update_role(role: Role, **fields) -> None:
+    for key, value in fields.items():
+        setattr(role, key, value)
+    db.session.flush()
+
+
+def _check_times(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise ShiftProblem(_("A shift must end after it starts."), field="ends")
+
+
+def add_shift(role: Role, *, starts_at, ends_at, capacity, meeting_point="", note=None) -> Shift:
+    _check_times(starts_at, ends_at)
+    shift = Shift(
+        role=role,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        meeting_point=meeting_point,
+        note=note,
+    )
+    db.session.add(shift)
+    db.session.flush()
+    return shift
+
+
+def update_shift(shift: Shift, *, starts_at, ends_at, capacity, meeting_point="", note=None) -> int:
+    """Change a shift; people on it are emailed when its time or meeting point moves.
+
+    Capacity cannot go below the people already on it. Returns how many were told.
+    """
+    lock_event(shift.role.event)
+    _check_times(starts_at, ends_at)
+    people = [
+        a.signup
+        for a in db.session.scalars(
+            select(ShiftAssignment).where(ShiftAssignment.shift_id == shift.id)
+        )
+    ]
+    if capacity < len(people):
+        raise ShiftProblem(
+            _(
+                "%(count)d people are on this shift: the capacity cannot be lower.",
+                count=len(people),
+            ),
+            field="capacity",
+        )
+    moved = (starts_at, ends_at, meeting_point) != (
+        shift.starts_at,
+        shift.ends_at,
+        shift.meeting_point,
+    )
+    shift.starts_at, shift.ends_at = starts_at, ends_at
+    shift.capacity, shift.meeting_point, shift.note = capacity, meeting_point, note
+    if moved:
+        shift.sequence += 1
+    db.session.flush()
+    if not moved:
+        return 0
+    for signup in people:
+        signup.updated_at = utcnow()
+        db.session.flush()
+        volunteer_emails.queue_changed(signup)
+    return len(people)
+
+
+def people_on(shift: Shift) -> list[VolunteerSignup]:
+    return [
+        a.signup
+        for a in db.session.scalars(
+            select(ShiftAssignment).where(ShiftAssignment.shift_id == shift.id)
+        )
+    ]
+
+
+def remove_shift(shift: Shift) -> int:
+    """Delete a shift; everyone on it is emailed that it was cancelled. Returns how many."""
+    lock_event(shift.role.event)
+    people = people_on(shift)
+    for signup in people:
+        volunteer_emails.queue_shift_cancelled(signup, shift)
+    db.session.delete(shift)
+    db.session.flush()
+    log.info("shift removed shift=%s notified=%d", shift.id, len(people))
+    return len(people)
+
+
+def remove_role(role: Role) -> int:
+    """Delete a role and its shifts, telling everyone on them. Returns how many were told."""
+    told = sum(remove_shift(shift) for shift in list(role.shifts))
+    db.session.delete(role)
+    db.session.flush()
+    return told

@@ -21,13 +21,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import organisers, volunteers
 from ..cli import ROSTER_COLUMNS
+from ..event_files import to_utc
 from ..extensions import db, limiter
-from ..forms import CsrfOnlyForm, LoginForm
-from ..models import Event, Organiser
+from ..forms import ConfirmForm, CsrfOnlyForm, LoginForm, RoleForm, ShiftForm
+from ..models import Event, Organiser, Role, Shift
 from ..rsvps import normalise_email
 from ..spreadsheets import write_csv
 
@@ -155,3 +157,188 @@ def roster_csv(slug: str):
             "Cache-Control": "no-store",
         },
     )
+
+
+# ---------------------------------------------------------------- roles and shifts
+
+
+def _shift_values(form: ShiftForm, event: Event) -> dict:
+    """Local times typed by the organiser, stored in UTC; a time the clocks skip is refused."""
+    values = {}
+    for name in ("starts", "ends"):
+        try:
+            values[f"{name}_at"] = to_utc(getattr(form, name).data, event.zone)
+        except ValueError:
+            getattr(form, name).errors = [_("That time does not exist there: the clocks skip it.")]
+            raise
+    values.update(
+        capacity=form.capacity.data,
+        meeting_point=form.meeting_point.data or "",
+        note=form.note.data or None,
+    )
+    return values
+
+
+def _render_roles(event: Event, role_form=None, shift_forms=None, status=200):
+    roles = volunteers.event_roles(event)
+    fill = volunteers.shift_fill(event)
+    return (
+        render_template(
+            "organiser/roles.html",
+            event=event,
+            roles=roles,
+            fill=fill,
+            role_form=role_form or RoleForm(formdata=None),
+            shift_forms=shift_forms or {},
+            empty_shift=ShiftForm(formdata=None),
+            logout=CsrfOnlyForm(),
+        ),
+        status,
+        {"Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/events/<slug>/roles", methods=["GET", "POST"])
+@login_required
+def roles(slug: str):
+    """Roles and shifts of an event; POST adds a role."""
+    event = managed_event_or_abort(slug)
+    if request.method == "GET":
+        return _render_roles(event)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _render_roles(event, role_form=form, status=422)
+    volunteers.add_role(event, **form.values())
+    db.session.commit()
+    flash(_("Role added."))
+    return redirect(url_for("organiser.roles", slug=slug), code=303)
+
+
+def _role_or_abort(role_id: int) -> tuple[Role, Event]:
+    role = db.session.get(Role, role_id)
+    if role is None:
+        abort(404)
+    return role, managed_event_or_abort(role.event.slug)
+
+
+def _shift_or_abort(shift_id: int) -> tuple[Shift, Event]:
+    shift = db.session.get(Shift, shift_id)
+    if shift is None:
+        abort(404)
+    return shift, managed_event_or_abort(shift.role.event.slug)
+
+
+@bp.route("/roles/<int:role_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_role(role_id: int):
+    role, event = _role_or_abort(role_id)
+    form = RoleForm(obj=role) if request.method == "GET" else RoleForm()
+    if request.method == "POST" and form.validate_on_submit():
+        volunteers.update_role(role, **form.values())
+        db.session.commit()
+        flash(_("Role saved."))
+        return redirect(url_for("organiser.roles", slug=event.slug), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "organiser/role_edit.html", event=event, role=role, form=form, logout=CsrfOnlyForm()
+    ), status
+
+
+@bp.post("/roles/<int:role_id>/shifts")
+@login_required
+def add_shift(role_id: int):
+    role, event = _role_or_abort(role_id)
+    form = ShiftForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValueError
+        volunteers.add_shift(role, **_shift_values(form, event))
+    except (ValueError, volunteers.ShiftProblem) as exc:
+        db.session.rollback()
+        if isinstance(exc, volunteers.ShiftProblem):
+            getattr(form, exc.field).errors = [exc.message]
+        return _render_roles(event, shift_forms={role.id: form}, status=422)
+    db.session.commit()
+    flash(_("Shift added."))
+    return redirect(url_for("organiser.roles", slug=event.slug), code=303)
+
+
+def _local(moment, event: Event):
+    return moment.astimezone(event.zone).replace(tzinfo=None)
+
+
+@bp.route("/shifts/<int:shift_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_shift(shift_id: int):
+    shift, event = _shift_or_abort(shift_id)
+    if request.method == "GET":
+        form = ShiftForm(
+            formdata=None,
+            starts=_local(shift.starts_at, event),
+            ends=_local(shift.ends_at, event),
+            capacity=shift.capacity,
+            meeting_point=shift.meeting_point,
+            note=shift.note,
+        )
+        return render_template(
+            "organiser/shift_edit.html", event=event, shift=shift, form=form, logout=CsrfOnlyForm()
+        )
+    form = ShiftForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValueError
+        told = volunteers.update_shift(shift, **_shift_values(form, event))
+    except (ValueError, volunteers.ShiftProblem) as exc:
+        db.session.rollback()
+        shift, event = _shift_or_abort(shift_id)
+        if isinstance(exc, volunteers.ShiftProblem):
+            getattr(form, exc.field).errors = [exc.message]
+        return render_template(
+            "organiser/shift_edit.html", event=event, shift=shift, form=form, logout=CsrfOnlyForm()
+        ), 422
+    db.session.commit()
+    flash(
+        ngettext(
+            "Shift saved; %(num)d person was emailed.",
+            "Shift saved; %(num)d people were emailed.",
+            told,
+        )
+        if told
+        else _("Shift saved.")
+    )
+    return redirect(url_for("organiser.roles", slug=event.slug), code=303)
+
+
+@bp.route("/shifts/<int:shift_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_shift(shift_id: int):
+    """Asks first, saying how many people will be emailed; a shift nobody is on goes at once."""
+    shift, event = _shift_or_abort(shift_id)
+    people = volunteers.people_on(shift)
+    form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
+    if request.method == "POST":
+        confirmed = form.validate_on_submit() or (
+            not people and CsrfOnlyForm().validate_on_submit()
+        )
+        if confirmed:
+            told = volunteers.remove_shift(shift)
+            db.session.commit()
+            flash(
+                ngettext(
+                    "Shift removed; %(num)d person was emailed.",
+                    "Shift removed; %(num)d people were emailed.",
+                    told,
+                )
+                if told
+                else _("Shift removed.")
+            )
+            return redirect(url_for("organiser.roles", slug=event.slug), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "organiser/shift_remove.html",
+        event=event,
+        shift=shift,
+        people=len(people),
+        form=form,
+        logout=CsrfOnlyForm(),
+    ), status

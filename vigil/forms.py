@@ -114,10 +114,11 @@ class RsvpDetailsMixin:
         }
 
 
-class RsvpForm(RsvpDetailsMixin, VigilForm):
-    email = StringField(
+def email_field(description) -> StringField:
+    """The required address field of the public forms; the description says why it is asked."""
+    return StringField(
         _l("Email"),
-        description=_l("Needed to send you a confirmation and a private link to change or cancel."),
+        description=description,
         filters=[strip],
         validators=[
             DataRequired(_l("Please enter your email address.")),
@@ -126,6 +127,12 @@ class RsvpForm(RsvpDetailsMixin, VigilForm):
             email_address,
         ],
         render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
+    )
+
+
+class RsvpForm(RsvpDetailsMixin, VigilForm):
+    email = email_field(
+        _l("Needed to send you a confirmation and a private link to change or cancel.")
     )
 
     def __init__(self, *args, **kwargs):
@@ -174,18 +181,7 @@ class ShiftChoiceMixin:
 
 
 class VolunteerForm(ShiftChoiceMixin, VigilForm):
-    email = StringField(
-        _l("Email"),
-        description=_l("For your confirmation, your shifts and a private link to change them."),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please enter your email address.")),
-            Length(max=m.EMAIL_MAX),
-            no_control_characters(),
-            email_address,
-        ],
-        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
-    )
+    email = email_field(_l("For your confirmation, your shifts and a private link to change them."))
     name = StringField(
         _l("Name or pseudonym (optional)"),
         description=_l("What the coordinator should call you on the day."),

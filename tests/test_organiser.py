@@ -337,3 +337,41 @@ def test_role_and_shift_pages_permissions(
     ):
         assert client.get(path).status_code == expected, path
     assert client.get("/organiser/shifts/999999/edit").status_code in (302, 404)
+
+
+def test_removing_a_role_removes_its_shifts_and_tells_their_people(
+    app, make_event, make_roles, make_organiser
+):
+    from helpers import sent_mail
+
+    from vigil.models import Role, Shift
+
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    with app.app_context():
+        volunteers.sign_up(
+            db.session.get(Event, event.id),
+            email="a@example.org",
+            shift_ids=[during],
+            phone="0123456",
+        )
+        db.session.commit()
+        steward = volunteers.event_roles(db.session.get(Event, event.id))[0].id
+    client = organiser_client(app, make_organiser, event)
+    html = client.get(f"/organiser/roles/{steward}/remove").get_data(as_text=True)
+    assert "1 sign-up is on its shifts" in html
+    assert (
+        client.post(
+            f"/organiser/roles/{steward}/remove", data={"csrf_token": csrf_token(html)}
+        ).status_code
+        == 422
+    )
+    done = client.post(
+        f"/organiser/roles/{steward}/remove", data={"csrf_token": csrf_token(html), "confirm": "y"}
+    )
+    assert done.status_code == 303
+    with app.app_context():
+        assert db.session.get(Role, steward) is None
+        assert db.session.get(Shift, before) is None and db.session.get(Shift, during) is None
+        assert db.session.get(Shift, leaflets) is not None
+    assert [m["Subject"].split(":")[0] for m in sent_mail(app)][-1] == "A shift has been cancelled"

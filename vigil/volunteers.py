@@ -488,6 +488,7 @@ def remove_shift(shift: Shift) -> int:
 def remove_role(role: Role) -> int:
     """Delete a role and its shifts, telling everyone on them. Returns how many were told."""
     told = sum(remove_shift(shift) for shift in list(role.shifts))
+    db.session.expire(role, ["shifts"])  # already deleted, one by one, above
     db.session.delete(role)
     db.session.flush()
     return told

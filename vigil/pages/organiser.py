@@ -342,3 +342,35 @@ def remove_shift(shift_id: int):
         form=form,
         logout=CsrfOnlyForm(),
     ), status
+
+
+@bp.route("/roles/<int:role_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_role(role_id: int):
+    """Removes the role with all its shifts; asks first when anyone is on them."""
+    role, event = _role_or_abort(role_id)
+    people = sum(len(volunteers.people_on(shift)) for shift in role.shifts)
+    form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
+    if request.method == "POST":
+        if form.validate_on_submit() or (not people and CsrfOnlyForm().validate_on_submit()):
+            told = volunteers.remove_role(role)
+            db.session.commit()
+            flash(
+                ngettext(
+                    "Role removed; %(num)d person was emailed.",
+                    "Role removed; %(num)d people were emailed.",
+                    told,
+                )
+                if told
+                else _("Role removed.")
+            )
+            return redirect(url_for("organiser.roles", slug=event.slug), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "organiser/role_remove.html",
+        event=event,
+        role=role,
+        people=people,
+        form=form,
+        logout=CsrfOnlyForm(),
+    ), status

@@ -332,6 +332,7 @@ def test_role_and_shift_pages_permissions(
     for path in (
         f"/organiser/events/{event.slug}/roles",
         f"/organiser/roles/{role_id}/edit",
+        f"/organiser/roles/{role_id}/remove",
         f"/organiser/shifts/{shift_id}/edit",
         f"/organiser/shifts/{shift_id}/remove",
     ):

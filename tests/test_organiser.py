@@ -328,7 +328,7 @@ def test_role_and_shift_pages_permissions(
     }
     client = app.test_client()
     if who != "anonymous":
-        login(client, accounts[who])
+        assert login(client, accounts[who]).status_code == 303
     for path in (
         f"/organiser/events/{event.slug}/roles",
         f"/organiser/roles/{role_id}/edit",
@@ -337,7 +337,10 @@ def test_role_and_shift_pages_permissions(
         f"/organiser/shifts/{shift_id}/remove",
     ):
         assert client.get(path).status_code == expected, path
-    assert client.get("/organiser/shifts/999999/edit").status_code in (302, 404)
+    assert client.get("/organiser/shifts/999999/edit").status_code == (
+        302 if who == "anonymous" else 404
+    )
+    assert client.get("/organiser/shifts/2147483648/edit").status_code == 404
 
 
 def test_removing_a_role_removes_its_shifts_and_tells_their_people(
@@ -376,3 +379,132 @@ def test_removing_a_role_removes_its_shifts_and_tells_their_people(
         assert db.session.get(Shift, before) is None and db.session.get(Shift, during) is None
         assert db.session.get(Shift, leaflets) is not None
     assert [m["Subject"].split(":")[0] for m in sent_mail(app)][-1] == "A shift has been cancelled"
+
+
+def test_logging_out_ends_the_session_even_for_a_copied_cookie(app, make_organiser):
+    email = make_organiser()
+    client = app.test_client()
+    assert login(client, email).status_code == 303
+    copied = client.get_cookie("session").value
+    page = client.get("/organiser/").get_data(as_text=True)
+    assert (
+        client.post("/organiser/logout", data={"csrf_token": csrf_token(page)}).status_code == 303
+    )
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/organiser/").status_code == 302
+
+
+def test_parallel_guesses_cannot_outrun_the_account_limit(app, make_organiser):
+    import threading
+
+    email = make_organiser()
+    barrier = threading.Barrier(20)
+    statuses = []
+
+    def guess():
+        client = app.test_client()
+        page = client.get("/organiser/login").get_data(as_text=True)
+        barrier.wait()
+        statuses.append(
+            client.post(
+                "/organiser/login",
+                data={
+                    "csrf_token": csrf_token(page),
+                    "email": email,
+                    "password": "wrong password!!",
+                },
+            ).status_code
+        )
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses.count(401) <= 5  # never more checked passwords than the limit allows
+    assert statuses.count(429) >= 15
+
+
+@pytest.mark.parametrize("who, expected", [("anonymous", 302), ("steward", 403), ("other", 404)])
+def test_state_changes_are_refused_outside_ones_role_and_events(
+    app, make_event, make_roles, make_organiser, who, expected
+):
+    from vigil.models import Role, Shift
+
+    event, elsewhere = make_event(), make_event()
+    (shift_id, _), _ = make_roles(event)
+    with app.app_context():
+        role_id = volunteers.event_roles(db.session.get(Event, event.id))[0].id
+    accounts = {
+        "steward": make_organiser("steward", [event]),
+        "other": make_organiser("organiser", [elsewhere]),
+    }
+    client = app.test_client()
+    token = csrf_token(client.get("/organiser/login").get_data(as_text=True))
+    if who != "anonymous":
+        assert login(client, accounts[who]).status_code == 303
+        token = csrf_token(client.get("/organiser/").get_data(as_text=True))
+    posts = {
+        f"/organiser/events/{event.slug}/roles": {"name": "Sneaky"},
+        f"/organiser/roles/{role_id}/edit": {"name": "Renamed"},
+        f"/organiser/roles/{role_id}/shifts": {
+            "starts": "2031-01-01T10:00",
+            "ends": "2031-01-01T11:00",
+            "capacity": "1",
+        },
+        f"/organiser/shifts/{shift_id}/edit": {
+            "starts": "2031-01-01T10:00",
+            "ends": "2031-01-01T11:00",
+            "capacity": "5",
+        },
+        f"/organiser/shifts/{shift_id}/remove": {"confirm": "y"},
+        f"/organiser/roles/{role_id}/remove": {"confirm": "y"},
+    }
+    for path, data in posts.items():
+        assert client.post(path, data={"csrf_token": token, **data}).status_code == expected, path
+    with app.app_context():
+        assert db.session.get(Role, role_id).name == "Steward"
+        assert db.session.get(Shift, shift_id).capacity == 2
+        assert len(volunteers.event_roles(db.session.get(Event, event.id))) == 2
+
+
+def test_a_sign_up_after_the_organiser_looked_still_needs_confirmation(ctx, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    from vigil.models import Shift
+
+    volunteers.sign_up(
+        db.session.get(Event, event.id), email="late@example.org", shift_ids=[leaflets]
+    )
+    db.session.commit()
+    with pytest.raises(volunteers.NeedsConfirmation):
+        volunteers.remove_shift(db.session.get(Shift, leaflets), confirmed=False)
+
+
+def test_a_cancelled_shift_email_strikes_it_from_calendars(
+    app, make_event, make_roles, make_organiser
+):
+    import icalendar
+    from helpers import sent_mail
+
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        volunteers.sign_up(
+            db.session.get(Event, event.id), email="a@example.org", shift_ids=[leaflets]
+        )
+        db.session.commit()
+        from vigil.models import Shift
+
+        volunteers.remove_shift(db.session.get(Shift, leaflets))
+        db.session.commit()
+    confirmation, cancelled = sent_mail(app)
+    (first,) = icalendar.Calendar.from_ical(
+        next(confirmation.iter_attachments()).get_content()
+    ).walk("VEVENT")
+    (struck,) = icalendar.Calendar.from_ical(next(cancelled.iter_attachments()).get_content()).walk(
+        "VEVENT"
+    )
+    assert struck["UID"] == first["UID"]
+    assert struck["STATUS"] == "CANCELLED" and struck["SEQUENCE"] > first["SEQUENCE"]

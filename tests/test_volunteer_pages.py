@@ -184,3 +184,36 @@ def test_volunteer_forms_need_a_csrf_token(app, client, make_event, make_roles):
     assert response.status_code == 400
     assert "This form had expired" in response.get_data(as_text=True)
     assert count(app) == 0
+
+
+def test_ids_beyond_the_database_integer_are_unknown_not_a_500(app, client, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    for huge in ("2147483648", "99999999999999999999", "-1", "0"):
+        response = volunteer(client, event, [huge])
+        assert response.status_code == 422, huge
+        assert "Choose shifts from this event" in html_module.unescape(
+            response.get_data(as_text=True)
+        )
+    assert count(app) == 0
+
+
+def test_a_phone_is_kept_only_while_a_role_needs_it(app, client, make_event, make_roles):
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    volunteer(client, event, [leaflets], phone="+44 7700 900999")
+    with app.app_context():
+        assert db.session.scalar(select(VolunteerSignup.phone)) is None
+    volunteer(
+        app.test_client(), event, [before], email="steward@example.org", phone="+44 7700 900111"
+    )
+    (_, msg) = sent_mail(app)
+    manage, _feed = links_in(msg)
+    steward = app.test_client()
+    submit(steward, manage, manage, {"action": "add", "shifts": [str(leaflets)]})
+    submit(steward, manage, manage, {"action": "drop", "shift": str(before)})
+    with app.app_context():
+        phones = db.session.scalars(
+            select(VolunteerSignup.phone).where(VolunteerSignup.email == "steward@example.org")
+        )
+        assert list(phones) == [None]  # no role that needs it is left

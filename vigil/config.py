@@ -97,7 +97,11 @@ def load_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        # Secure cookies whenever Vigil is served over HTTPS.
+        "SESSION_COOKIE_SECURE": _env_bool(
+            "SESSION_COOKIE_SECURE",
+            os.environ.get("VIGIL_BASE_URL", "").startswith("https://"),
+        ),
         "WTF_CSRF_TIME_LIMIT": _env_int("WTF_CSRF_TIME_LIMIT", 8 * 3600),
         "BABEL_DEFAULT_LOCALE": "en_GB",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

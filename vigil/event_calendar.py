@@ -1,5 +1,6 @@
 """The calendar view of an Event, for downloads, feeds and email attachments alike."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -88,6 +89,16 @@ def shifts_file(signup) -> bytes:
         name=_("My shifts: %(title)s", title=signup.event.title),
         refresh=FEED_REFRESH,
     )
+
+
+def cancelled_shift_attachment(signup, shift) -> tuple[bytes, str]:
+    """The one shift, marked cancelled with a higher SEQUENCE, so calendars that took it
+    from an earlier email strike it out."""
+    (entry,) = [e for e in shift_entries(signup) if e.uid == shift_uid(shift.uuid, calendar_host())]
+    cancelled = replace(
+        entry, cancelled=True, sequence=entry.sequence + 1, summary=_("CANCELLED: ") + entry.summary
+    )
+    return build_calendar([cancelled], method="PUBLISH"), "shift-cancelled.ics"
 
 
 def shifts_attachment(signup) -> tuple[bytes, str]:

@@ -165,11 +165,20 @@ def phone_number(form, field):
         raise ValidationError(_l("Please enter a phone number using digits, spaces and +."))
 
 
+MAX_ID = 2**31 - 1  # ids beyond what the database's integer holds are simply unknown
+
+
+def known_ids(form, field):
+    if any(not 1 <= value <= MAX_ID for value in field.data or []):
+        raise ValidationError(_l("Choose shifts from this event's list."))
+
+
 class ShiftChoiceMixin:
     shifts = SelectMultipleField(
         _l("Shifts"),
         coerce=int,
         validate_choice=False,  # which shifts exist and are open is a rule: see volunteers.py
+        validators=[known_ids],
     )
     phone = StringField(
         _l("Phone (only if a role you choose needs it)"),
@@ -206,7 +215,7 @@ class AddShiftsForm(ShiftChoiceMixin, VigilForm):
 
 
 class DropShiftForm(VigilForm):
-    shift = IntegerField(validators=[InputRequired()])
+    shift = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class WithdrawForm(VigilForm):

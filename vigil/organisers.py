@@ -66,6 +66,10 @@ def set_password(organiser: Organiser, password: str) -> None:
     organiser.session_version += 1
 
 
+def end_sessions(organiser: Organiser) -> None:
+    organiser.session_version += 1
+
+
 def disable(organiser: Organiser) -> None:
     organiser.active = False
     organiser.session_version += 1

@@ -5,7 +5,7 @@ import uuid
 from flask_babel import gettext as _
 
 from .dates import format_span
-from .event_calendar import shifts_attachment
+from .event_calendar import cancelled_shift_attachment, shifts_attachment
 from .links import external_url
 from .mail import queue_email
 from .models import Shift, VolunteerSignup
@@ -36,6 +36,7 @@ def _queue(
     calendar: bool = True,
     feed: bool = False,
     extra: dict | None = None,
+    attachment: tuple[bytes, str] | None = None,
 ) -> bool:
     """Queue one message unless `key` was used before; every message has its own link."""
     from .volunteers import issue_manage_token, new_feed_token
@@ -47,7 +48,7 @@ def _queue(
     feed_url = (
         external_url("volunteers.shifts_feed", token=new_feed_token(signup)) if feed else None
     )
-    ics, filename = shifts_attachment(signup) if calendar else (None, None)
+    ics, filename = attachment or (shifts_attachment(signup) if calendar else (None, None))
     return queue_email(
         kind=kind,
         dedupe_key=key,
@@ -134,6 +135,6 @@ def queue_shift_cancelled(signup: VolunteerSignup, shift: Shift) -> bool:
         key=f"shift_cancelled:{signup.id}:{shift.id}",
         subject=subject,
         template="shift_cancelled",
-        calendar=False,
+        attachment=cancelled_shift_attachment(signup, shift),
         extra={"reminder_shift": shift, "reminder_when": when},
     )

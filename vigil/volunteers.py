@@ -150,6 +150,13 @@ def _check_phone(shifts: list[Shift], phone: str | None) -> None:
         )
 
 
+def _needed_phone(shifts: list[Shift], phone: str | None) -> str | None:
+    """A phone number is kept only while a role the person has needs one."""
+    if any(s.role.needs_phone for s in shifts):
+        return (phone or "").strip() or None
+    return None
+
+
 def _ensure_open(event: Event, now: datetime) -> None:
     if not is_open(event, now):
         raise VolunteeringClosed()
@@ -203,7 +210,7 @@ def sign_up(
         email=email.strip(),
         email_key=key,
         name=(name or "").strip() or None,
-        phone=(phone or "").strip() or None,
+        phone=_needed_phone(shifts, phone),
         languages=(languages or "").strip() or None,
         notes=(notes or "").strip() or None,
         created_at=now,
@@ -247,8 +254,8 @@ def add_shifts(
     shifts = _check_shifts(event, shift_ids, now, keep=current_shifts(signup))
     phone = (phone or "").strip() or signup.phone
     _check_phone(shifts, phone)
-    signup.phone = phone
     signup.assignments.extend(ShiftAssignment(shift=s, created_at=now) for s in shifts)
+    signup.phone = _needed_phone(current_shifts(signup), phone)
     signup.updated_at = now
     db.session.flush()
     volunteer_emails.queue_changed(signup)
@@ -268,6 +275,7 @@ def drop_shift(signup: VolunteerSignup, shift_id: int, now: datetime | None = No
             _("This is your only shift. To stop volunteering, withdraw below instead.")
         )
     signup.assignments.remove(assignment)
+    signup.phone = _needed_phone(current_shifts(signup), signup.phone)
     signup.updated_at = now
     db.session.flush()
     volunteer_emails.queue_changed(signup)
@@ -473,20 +481,37 @@ def people_on(shift: Shift) -> list[VolunteerSignup]:
     ]
 
 
-def remove_shift(shift: Shift) -> int:
-    """Delete a shift; everyone on it is emailed that it was cancelled. Returns how many."""
+class NeedsConfirmation(VigilError):
+    message = _l("People are on this shift now: confirm that they should be emailed.")
+    status_code = 422
+
+
+def remove_shift(shift: Shift, confirmed: bool = True) -> int:
+    """Delete a shift; everyone on it is emailed that it was cancelled. Returns how many.
+
+    Without `confirmed`, refuses (NeedsConfirmation) if anyone is on it: counted under
+    the lock, so a sign-up that arrived after the organiser looked is not missed.
+    """
     lock_event(shift.role.event)
     people = people_on(shift)
+    if people and not confirmed:
+        raise NeedsConfirmation()
     for signup in people:
         volunteer_emails.queue_shift_cancelled(signup, shift)
     db.session.delete(shift)
     db.session.flush()
+    for signup in people:
+        db.session.refresh(signup)
+        signup.phone = _needed_phone(current_shifts(signup), signup.phone)
     log.info("shift removed shift=%s notified=%d", shift.id, len(people))
     return len(people)
 
 
-def remove_role(role: Role) -> int:
+def remove_role(role: Role, confirmed: bool = True) -> int:
     """Delete a role and its shifts, telling everyone on them. Returns how many were told."""
+    lock_event(role.event)
+    if not confirmed and any(people_on(shift) for shift in role.shifts):
+        raise NeedsConfirmation()
     told = sum(remove_shift(shift) for shift in list(role.shifts))
     db.session.expire(role, ["shifts"])  # already deleted, one by one, above
     db.session.delete(role)

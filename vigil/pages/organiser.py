@@ -59,21 +59,17 @@ def _account_key() -> str:
     return "login:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code != 303
-
-
 @bp.route("/login", methods=["GET", "POST"])
+# Every attempt counts, before the password is checked: counting only failures
+# afterwards would let many parallel guesses all pass the check first.
 @limiter.limit(
     lambda: current_app.config["VIGIL_LOGIN_LIMIT_PER_CLIENT"],
     methods=["POST"],
-    deduct_when=_failed,
 )
 @limiter.limit(
     lambda: current_app.config["VIGIL_LOGIN_LIMIT_PER_ACCOUNT"],
     methods=["POST"],
     key_func=_account_key,
-    deduct_when=_failed,
 )
 def login():
     """The error never says whether the address has an account."""
@@ -103,6 +99,9 @@ def login():
 def logout():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
+    # Ends this account's sessions everywhere: a copied cookie stops working too.
+    organisers.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."))
@@ -228,7 +227,7 @@ def _shift_or_abort(shift_id: int) -> tuple[Shift, Event]:
     return shift, managed_event_or_abort(shift.role.event.slug)
 
 
-@bp.route("/roles/<int:role_id>/edit", methods=["GET", "POST"])
+@bp.route("/roles/<int(max=2147483647):role_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_role(role_id: int):
     role, event = _role_or_abort(role_id)
@@ -244,7 +243,7 @@ def edit_role(role_id: int):
     ), status
 
 
-@bp.post("/roles/<int:role_id>/shifts")
+@bp.post("/roles/<int(max=2147483647):role_id>/shifts")
 @login_required
 def add_shift(role_id: int):
     role, event = _role_or_abort(role_id)
@@ -267,7 +266,7 @@ def _local(moment, event: Event):
     return moment.astimezone(event.zone).replace(tzinfo=None)
 
 
-@bp.route("/shifts/<int:shift_id>/edit", methods=["GET", "POST"])
+@bp.route("/shifts/<int(max=2147483647):shift_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_shift(shift_id: int):
     shift, event = _shift_or_abort(shift_id)
@@ -309,7 +308,7 @@ def edit_shift(shift_id: int):
     return redirect(url_for("organiser.roles", slug=event.slug), code=303)
 
 
-@bp.route("/shifts/<int:shift_id>/remove", methods=["GET", "POST"])
+@bp.route("/shifts/<int(max=2147483647):shift_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_shift(shift_id: int):
     """Asks first, saying how many people will be emailed; a shift nobody is on goes at once."""
@@ -317,11 +316,23 @@ def remove_shift(shift_id: int):
     people = volunteers.people_on(shift)
     form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
     if request.method == "POST":
-        confirmed = form.validate_on_submit() or (
-            not people and CsrfOnlyForm().validate_on_submit()
-        )
-        if confirmed:
-            told = volunteers.remove_shift(shift)
+        confirmed = form.validate_on_submit()
+        if confirmed or CsrfOnlyForm().validate_on_submit():
+            try:
+                told = volunteers.remove_shift(shift, confirmed=confirmed)
+            except volunteers.NeedsConfirmation as exc:
+                db.session.rollback()
+                shift, event = _shift_or_abort(shift_id)
+                form.confirm.errors = [exc.message]
+                people = volunteers.people_on(shift)
+                return render_template(
+                    "organiser/shift_remove.html",
+                    event=event,
+                    shift=shift,
+                    people=len(people),
+                    form=form,
+                    logout=CsrfOnlyForm(),
+                ), 422
             db.session.commit()
             flash(
                 ngettext(
@@ -344,7 +355,7 @@ def remove_shift(shift_id: int):
     ), status
 
 
-@bp.route("/roles/<int:role_id>/remove", methods=["GET", "POST"])
+@bp.route("/roles/<int(max=2147483647):role_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_role(role_id: int):
     """Removes the role with all its shifts; asks first when anyone is on them."""
@@ -352,8 +363,22 @@ def remove_role(role_id: int):
     people = sum(len(volunteers.people_on(shift)) for shift in role.shifts)
     form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
     if request.method == "POST":
-        if form.validate_on_submit() or (not people and CsrfOnlyForm().validate_on_submit()):
-            told = volunteers.remove_role(role)
+        confirmed = form.validate_on_submit()
+        if confirmed or CsrfOnlyForm().validate_on_submit():
+            try:
+                told = volunteers.remove_role(role, confirmed=confirmed)
+            except volunteers.NeedsConfirmation as exc:
+                db.session.rollback()
+                role, event = _role_or_abort(role_id)
+                form.confirm.errors = [exc.message]
+                return render_template(
+                    "organiser/role_remove.html",
+                    event=event,
+                    role=role,
+                    people=people,
+                    form=form,
+                    logout=CsrfOnlyForm(),
+                ), 422
             db.session.commit()
             flash(
                 ngettext(

@@ -508,3 +508,25 @@ def test_a_cancelled_shift_email_strikes_it_from_calendars(
     )
     assert struck["UID"] == first["UID"]
     assert struck["STATUS"] == "CANCELLED" and struck["SEQUENCE"] > first["SEQUENCE"]
+
+
+def test_people_whose_shift_was_removed_show_on_the_roster(
+    app, make_event, make_roles, make_organiser
+):
+    from vigil.models import Shift
+
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        volunteers.sign_up(
+            db.session.get(Event, event.id),
+            email="a@example.org",
+            shift_ids=[leaflets],
+            name="Without Shift",
+        )
+        db.session.commit()
+        volunteers.remove_shift(db.session.get(Shift, leaflets))
+        db.session.commit()
+    client = organiser_client(app, make_organiser, event)
+    html = client.get(f"/organiser/events/{event.slug}/roster").get_data(as_text=True)
+    assert "Signed up, but without a shift" in html and "Without Shift" in html

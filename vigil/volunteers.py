@@ -351,6 +351,17 @@ def roster(event: Event) -> list[RosterShift]:
     return sorted(rows, key=lambda r: (r.left == 0, r.shift.starts_at, r.shift.role.position))
 
 
+def without_shift(event: Event) -> list[VolunteerSignup]:
+    """Sign-ups whose every shift was removed: they were told, and may pick another."""
+    return list(
+        db.session.scalars(
+            select(VolunteerSignup)
+            .where(VolunteerSignup.event_id == event.id, ~VolunteerSignup.assignments.any())
+            .order_by(VolunteerSignup.id)
+        )
+    )
+
+
 def roster_rows(rows: list[RosterShift]):
     """Spreadsheet rows of a roster: one per person per shift, empty shifts included."""
     for row in rows:

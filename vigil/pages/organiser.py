@@ -135,7 +135,13 @@ def roster(slug: str):
     event = managed_event_or_abort(slug)
     rows = volunteers.roster(event)
     return (
-        render_template("organiser/roster.html", event=event, rows=rows, logout=CsrfOnlyForm()),
+        render_template(
+            "organiser/roster.html",
+            event=event,
+            rows=rows,
+            unplaced=volunteers.without_shift(event),
+            logout=CsrfOnlyForm(),
+        ),
         200,
         {"Cache-Control": "no-store"},
     )

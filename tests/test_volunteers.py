@@ -279,3 +279,15 @@ def test_100_simultaneous_sign_ups_for_a_shift_of_10(app, make_event, make_roles
     assert outcomes.count("booked") == 10 and outcomes.count("full") == 90
     with app.app_context():
         assert volunteers.shift_fill(db.session.get(Event, event.id))[leaflets] == 10
+
+
+def test_dropping_a_shift_strikes_it_from_calendars(ctx, app, make_event, make_roles):
+    event = make_event()
+    (before, during), (leaflets,) = make_roles(event)
+    result = sign(event, shifts=[before, leaflets], phone="0123456")
+    volunteers.drop_shift(db.session.get(VolunteerSignup, result.signup.id), before)
+    db.session.commit()
+    _, changed = sent_mail(app)
+    cal = icalendar.Calendar.from_ical(next(changed.iter_attachments()).get_content())
+    statuses = sorted(str(v["STATUS"]) for v in cal.walk("VEVENT"))
+    assert statuses == ["CANCELLED", "CONFIRMED"]

@@ -91,18 +91,22 @@ def shifts_file(signup) -> bytes:
     )
 
 
-def cancelled_shift_attachment(signup, shift) -> tuple[bytes, str]:
-    """The one shift, marked cancelled with a higher SEQUENCE, so calendars that took it
-    from an earlier email strike it out."""
+def cancelled_entry(signup, shift) -> CalendarEntry:
+    """One of the person's shifts, marked cancelled with a higher SEQUENCE, so calendars
+    that took it from an earlier email strike it out. Call before the shift goes."""
     (entry,) = [e for e in shift_entries(signup) if e.uid == shift_uid(shift.uuid, calendar_host())]
-    cancelled = replace(
+    return replace(
         entry, cancelled=True, sequence=entry.sequence + 1, summary=_("CANCELLED: ") + entry.summary
     )
-    return build_calendar([cancelled], method="PUBLISH"), "shift-cancelled.ics"
 
 
-def shifts_attachment(signup) -> tuple[bytes, str]:
-    return build_calendar(shift_entries(signup), method="PUBLISH"), "shifts.ics"
+def cancelled_shift_attachment(signup, shift) -> tuple[bytes, str]:
+    return build_calendar([cancelled_entry(signup, shift)], method="PUBLISH"), "shift-cancelled.ics"
+
+
+def shifts_attachment(signup, struck: tuple = ()) -> tuple[bytes, str]:
+    """The person's shifts, plus any they no longer have (`struck`, already cancelled)."""
+    return build_calendar([*shift_entries(signup), *struck], method="PUBLISH"), "shifts.ics"
 
 
 def attachment_for(event: Event) -> tuple[bytes, str]:

@@ -96,10 +96,18 @@ def queue_manage_link(signup: VolunteerSignup) -> None:
     )
 
 
-def queue_changed(signup: VolunteerSignup) -> None:
+def queue_changed(signup: VolunteerSignup, struck: tuple = ()) -> None:
+    """`struck` are calendar entries of shifts just given up, sent as cancelled."""
     subject = _("Your shifts have changed: %(title)s", title=signup.event.title)
     key = f"volunteer_changed:{signup.id}:{signup.updated_at.timestamp():.6f}"
-    _queue(signup, kind="volunteer_changed", key=key, subject=subject, template="volunteer_changed")
+    _queue(
+        signup,
+        kind="volunteer_changed",
+        key=key,
+        subject=subject,
+        template="volunteer_changed",
+        attachment=shifts_attachment(signup, struck),
+    )
 
 
 def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:

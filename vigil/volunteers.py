@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from . import delivery, outbox, volunteer_emails
 from .errors import VigilError
+from .event_calendar import cancelled_entry
 from .events import has_ended, lock_event
 from .extensions import db
 from .models import (
@@ -274,11 +275,12 @@ def drop_shift(signup: VolunteerSignup, shift_id: int, now: datetime | None = No
         raise ShiftProblem(
             _("This is your only shift. To stop volunteering, withdraw below instead.")
         )
+    struck = cancelled_entry(signup, assignment.shift)
     signup.assignments.remove(assignment)
     signup.phone = _needed_phone(current_shifts(signup), signup.phone)
     signup.updated_at = now
     db.session.flush()
-    volunteer_emails.queue_changed(signup)
+    volunteer_emails.queue_changed(signup, struck=(struck,))
 
 
 def withdraw(signup: VolunteerSignup) -> None:

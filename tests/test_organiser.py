@@ -530,3 +530,26 @@ def test_people_whose_shift_was_removed_show_on_the_roster(
     client = organiser_client(app, make_organiser, event)
     html = client.get(f"/organiser/events/{event.slug}/roster").get_data(as_text=True)
     assert "Signed up, but without a shift" in html and "Without Shift" in html
+
+
+def test_dashboard_counts_rsvps_guests_places_and_volunteer_gaps(
+    app, make_event, make_rsvp, make_roles, make_organiser
+):
+    from vigil.models import RsvpStatus
+
+    event = make_event(title="Counted vigil", capacity=20)
+    make_rsvp(event, guests=2)
+    make_rsvp(event)
+    make_rsvp(event, status=RsvpStatus.WAITLISTED)
+    make_rsvp(event, status=RsvpStatus.CANCELLED, guests=4)
+    _, (leaflets,) = make_roles(event)  # shifts of 2, 2 and 3 places
+    with app.app_context():
+        volunteers.sign_up(
+            db.session.get(Event, event.id), email="v@example.org", shift_ids=[leaflets]
+        )
+        db.session.commit()
+    client = organiser_client(app, make_organiser, event)
+    html = client.get("/organiser/").get_data(as_text=True)
+    assert "2 confirmed (+2 guests) · 1 waitlisted · 1 cancelled" in html
+    assert "16 places left" in html
+    assert "6 volunteer places to fill" in html

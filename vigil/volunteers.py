@@ -530,3 +530,23 @@ def remove_role(role: Role, confirmed: bool = True) -> int:
     db.session.delete(role)
     db.session.flush()
     return told
+
+
+def open_places(event_ids: list[int], now: datetime | None = None) -> dict[int, int]:
+    """Volunteer places still to fill on upcoming shifts, per event, in one query."""
+    if not event_ids:
+        return {}
+    now = now or utcnow()
+    filled = (
+        select(ShiftAssignment.shift_id, func.count().label("n"))
+        .group_by(ShiftAssignment.shift_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Role.event_id, func.sum(Shift.capacity - func.coalesce(filled.c.n, 0)))
+        .join(Shift, Shift.role_id == Role.id)
+        .outerjoin(filled, filled.c.shift_id == Shift.id)
+        .where(Role.event_id.in_(event_ids), Shift.starts_at > now)
+        .group_by(Role.event_id)
+    ).all()
+    return {event_id: int(gap or 0) for event_id, gap in rows}

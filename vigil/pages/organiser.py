@@ -27,6 +27,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import organisers, volunteers
 from ..cli import ROSTER_COLUMNS
 from ..event_files import to_utc
+from ..events import RsvpCounts, rsvp_counts
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, CsrfOnlyForm, LoginForm, RoleForm, ShiftForm
 from ..models import Event, Organiser, Role, Shift
@@ -112,8 +113,17 @@ def logout():
 @login_required
 def dashboard():
     events = organisers.visible_events(current_user)
+    ids = [e.id for e in events]
+    counts = rsvp_counts(ids)
     return (
-        render_template("organiser/dashboard.html", events=events, logout=CsrfOnlyForm()),
+        render_template(
+            "organiser/dashboard.html",
+            events=events,
+            counts=counts,
+            empty=RsvpCounts(),
+            gaps=volunteers.open_places(ids),
+            logout=CsrfOnlyForm(),
+        ),
         200,
         {"Cache-Control": "no-store"},
     )

@@ -553,3 +553,111 @@ def test_dashboard_counts_rsvps_guests_places_and_volunteer_gaps(
     assert "2 confirmed (+2 guests) · 1 waitlisted · 1 cancelled" in html
     assert "16 places left" in html
     assert "6 volunteer places to fill" in html
+
+
+def attendee_setup(app, make_event, make_rsvp, make_organiser):
+    from datetime import UTC, datetime, timedelta
+
+    from vigil.models import RsvpStatus
+
+    event = make_event(capacity=500)
+    base = datetime(2030, 1, 1, tzinfo=UTC)
+    for i in range(120):
+        make_rsvp(
+            event,
+            email=f"person{i:03d}@example.org",
+            name=f"Person {i:03d}",
+            created_at=base + timedelta(minutes=i),
+            status=RsvpStatus.WAITLISTED if i % 10 == 0 else RsvpStatus.CONFIRMED,
+        )
+    make_rsvp(
+        event,
+        email="wang@example.org",
+        name="王丹",
+        created_at=base - timedelta(days=1),
+        accessibility="Step-free access",
+    )
+    make_rsvp(event, email="formula@example.org", name="=1+1", created_at=base + timedelta(days=1))
+    return event, organiser_client(app, make_organiser, event)
+
+
+def test_attendee_list_pages_searches_filters_and_sorts(app, make_event, make_rsvp, make_organiser):
+    event, client = attendee_setup(app, make_event, make_rsvp, make_organiser)
+    url = f"/organiser/events/{event.slug}/attendees"
+    first = client.get(url)
+    html = first.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "no-store"
+    assert "122 RSVPs" in html and "page 1 of 3" in html
+    assert html.index("王丹") < html.index("Person 000")  # oldest first
+    assert "Step-free access" in html
+    token = csrf_token(html)
+    found = client.post(url, data={"csrf_token": token, "q": "PERSON01", "page": "1"})
+    text = found.get_data(as_text=True)
+    assert "10 RSVPs" in text and "Person 010" in text and "Person 020" not in text
+    waiting = client.post(url, data={"csrf_token": token, "status": "waitlisted"})
+    assert "12 RSVPs" in waiting.get_data(as_text=True)
+    newest = client.post(url, data={"csrf_token": token, "order": "newest"}).get_data(as_text=True)
+    assert newest.index("=1+1") < newest.index("Person 119")
+    third = client.post(url, data={"csrf_token": token, "page": "3"}).get_data(as_text=True)
+    assert "page 3 of 3" in third and "Person 119" in third
+    wildcard = client.post(url, data={"csrf_token": token, "q": "%"}).get_data(as_text=True)
+    assert "0 RSVPs" in wildcard  # the search is for text, not a pattern
+    assert client.post(url, data={"q": "x"}).status_code == 400  # no CSRF token
+
+
+def test_attendee_csv_is_complete_streamed_and_safe(app, make_event, make_rsvp, make_organiser):
+    from vigil.models import AuditEntry
+
+    event, client = attendee_setup(app, make_event, make_rsvp, make_organiser)
+    response = client.get(f"/organiser/events/{event.slug}/attendees.csv")
+    assert response.is_streamed
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["name", "email", "status"]
+    assert len(rows) == 1 + 122
+    names = {r[0] for r in rows[1:]}
+    assert "王丹" in names and "'=1+1" in names
+    with app.app_context():
+        actions = [(a.action, a.rows) for a in db.session.scalars(db.select(AuditEntry))]
+    assert ("export attendee list", 122) in actions
+
+
+def test_views_and_exports_of_personal_data_are_audited(app, make_event, make_rsvp, make_organiser):
+    from vigil.models import AuditEntry
+
+    event, client = attendee_setup(app, make_event, make_rsvp, make_organiser)
+    client.get(f"/organiser/events/{event.slug}/attendees")
+    client.get(f"/organiser/events/{event.slug}/roster")
+    client.get(f"/organiser/events/{event.slug}/roster.csv")
+    with app.app_context():
+        entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [e.action for e in entries] == [
+            "view attendee list",
+            "view volunteer roster",
+            "export volunteer roster",
+        ]
+        assert entries[0].rows == 50 and all(e.event_id == event.id for e in entries)
+        assert all(e.organiser_id is not None for e in entries)
+
+
+@pytest.mark.parametrize(
+    "who, expected",
+    [("anonymous", 302), ("steward", 403), ("other", 404), ("organiser", 200), ("admin", 200)],
+)
+def test_attendee_pages_permissions(app, make_event, make_organiser, who, expected):
+    event, elsewhere = make_event(), make_event()
+    accounts = {
+        "steward": make_organiser("steward", [event]),
+        "other": make_organiser("organiser", [elsewhere]),
+        "organiser": make_organiser("organiser", [event]),
+        "admin": make_organiser("admin"),
+    }
+    client = app.test_client()
+    if who != "anonymous":
+        assert login(client, accounts[who]).status_code == 303
+    for path in (
+        f"/organiser/events/{event.slug}/attendees",
+        f"/organiser/events/{event.slug}/attendees.csv",
+    ):
+        assert client.get(path).status_code == expected, path

@@ -5,9 +5,10 @@ outbox, in the caller's transaction. Dedupe keys make every one safe to run twic
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from . import emails
 from .extensions import db
@@ -91,3 +92,105 @@ def message_attendees(
     )
     log.info("organiser message event=%s audience=%s queued=%d", event.id, audience, count)
     return count
+
+
+# ---------------------------------------------------------------- the organisers' list
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AttendeePage:
+    rows: list[Rsvp]
+    total: int
+    page: int
+    pages: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filters(event: Event, query: str | None, status: str | None) -> list:
+    conditions = [Rsvp.event_id == event.id]
+    if status in RsvpStatus.ALL:
+        conditions.append(Rsvp.status == status)
+    if query:
+        pattern = f"%{_escape_like(query.strip().casefold())}%"
+        conditions.append(
+            or_(
+                func.lower(Rsvp.name).like(pattern, escape="\\"),
+                Rsvp.email_key.like(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+def attendee_page(
+    event: Event,
+    *,
+    query: str | None = None,
+    status: str | None = None,
+    newest_first: bool = False,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> AttendeePage:
+    """One page of an event's RSVPs: search by name or email, filter by status, by time.
+
+    Only the page's rows are loaded (plus a count), however many RSVPs there are.
+    """
+    conditions = _filters(event, query, status)
+    total = db.session.scalar(select(func.count()).select_from(Rsvp).where(*conditions))
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    order = (Rsvp.created_at.desc(), Rsvp.id.desc()) if newest_first else (Rsvp.created_at, Rsvp.id)
+    rows = db.session.scalars(
+        select(Rsvp)
+        .where(*conditions)
+        .order_by(*order)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return AttendeePage(rows=list(rows), total=total, page=page, pages=pages)
+
+
+ATTENDEE_COLUMNS = [
+    "name",
+    "email",
+    "status",
+    "guests",
+    "access needs",
+    "wants updates",
+    "checked in",
+    "rsvp at (UTC)",
+]
+
+
+def attendee_rows(event: Event):
+    """Every RSVP of the event as spreadsheet rows, read in chunks (constant memory)."""
+    result = db.session.execute(
+        select(
+            Rsvp.name,
+            Rsvp.email,
+            Rsvp.status,
+            Rsvp.guests,
+            Rsvp.accessibility,
+            Rsvp.wants_updates,
+            Rsvp.checked_in_at,
+            Rsvp.created_at,
+        )
+        .where(Rsvp.event_id == event.id)
+        .order_by(Rsvp.created_at, Rsvp.id)
+        .execution_options(yield_per=1000)
+    )
+    for name, address, status, guests, access, updates, checked_in, created in result:
+        yield [
+            name or "",
+            address,
+            status,
+            guests,
+            access or "",
+            "yes" if updates else "no",
+            checked_in.strftime("%Y-%m-%d %H:%M") if checked_in else "",
+            created.strftime("%Y-%m-%d %H:%M"),
+        ]

@@ -12,10 +12,12 @@ from wtforms import (
     DateTimeLocalField,
     IntegerField,
     PasswordField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -315,3 +317,32 @@ class ConfirmForm(VigilForm):
         _l("Yes, remove it and email the people on it"),
         validators=[DataRequired(_l("Tick the box to confirm."))],
     )
+
+
+class AttendeeSearchForm(VigilForm):
+    """Sent by POST: a name or address typed here must not end up in a URL or a log."""
+
+    q = StringField(
+        _l("Name or email contains"),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters()],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice("confirmed", _l("Confirmed")),
+            SelectChoice("waitlisted", _l("Waitlisted")),
+            SelectChoice("cancelled", _l("Cancelled")),
+        ],
+        default="",
+    )
+    order = SelectField(
+        _l("Order"),
+        choices=[
+            SelectChoice("oldest", _l("Oldest first")),
+            SelectChoice("newest", _l("Newest first")),
+        ],
+        default="oldest",
+    )
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_ID)])

@@ -155,6 +155,8 @@ class Rsvp(db.Model):
         CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status"),
         CheckConstraint("guests >= 0", name="guests"),
         Index("ix_rsvps_event_status_queued", "event_id", "status", "queued_at"),
+        # The organisers' attendee list pages through an event's RSVPs by time.
+        Index("ix_rsvps_event_created", "event_id", "created_at", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -170,6 +172,7 @@ class Rsvp(db.Model):
     status: Mapped[str] = mapped_column(String(16))
     # When the RSVP last joined the waitlist (or was created): promotion order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -460,3 +463,24 @@ class EventMember(db.Model):
 
     organiser: Mapped[Organiser] = relationship(back_populates="memberships")
     event: Mapped[Event] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who looked at or exported personal data, or changed something, and when.
+
+    Never the personal data itself: an action name, the event, and how many rows.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisers.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    rows: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,9 +15,13 @@ def neutralise(value) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def write_csv(stream, header: list[str], rows: Iterable[list]) -> None:
-    """Write to a text stream opened with encoding='utf-8-sig' (the BOM) and newline=''."""
+def write_csv(stream, header: list[str] | None, rows: Iterable[list]) -> None:
+    """Write to a text stream opened with encoding='utf-8-sig' (the BOM) and newline=''.
+
+    `header` None continues a file whose header is already written.
+    """
     writer = csv.writer(stream)
-    writer.writerow(header)
+    if header is not None:
+        writer.writerow(header)
     for row in rows:
         writer.writerow([neutralise(v) for v in row])

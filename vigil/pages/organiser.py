@@ -18,18 +18,26 @@ from flask import (
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import organisers, volunteers
+from .. import attendees, audit, organisers, volunteers
 from ..cli import ROSTER_COLUMNS
 from ..event_files import to_utc
 from ..events import RsvpCounts, rsvp_counts
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, CsrfOnlyForm, LoginForm, RoleForm, ShiftForm
+from ..forms import (
+    AttendeeSearchForm,
+    ConfirmForm,
+    CsrfOnlyForm,
+    LoginForm,
+    RoleForm,
+    ShiftForm,
+)
 from ..models import Event, Organiser, Role, Shift
 from ..rsvps import normalise_email
 from ..spreadsheets import write_csv
@@ -144,6 +152,10 @@ def managed_event_or_abort(slug: str) -> Event:
 def roster(slug: str):
     event = managed_event_or_abort(slug)
     rows = volunteers.roster(event)
+    audit.record(
+        current_user, "view volunteer roster", event, rows=sum(len(r.people) for r in rows)
+    )
+    db.session.commit()
     return (
         render_template(
             "organiser/roster.html",
@@ -161,9 +173,14 @@ def roster(slug: str):
 @login_required
 def roster_csv(slug: str):
     event = managed_event_or_abort(slug)
+    rows = volunteers.roster(event)
+    audit.record(
+        current_user, "export volunteer roster", event, rows=sum(len(r.people) for r in rows)
+    )
+    db.session.commit()
     buffer = io.StringIO()
     buffer.write("\ufeff")  # the BOM: spreadsheet apps then read Chinese names right
-    write_csv(buffer, ROSTER_COLUMNS, volunteers.roster_rows(volunteers.roster(event)))
+    write_csv(buffer, ROSTER_COLUMNS, volunteers.roster_rows(rows))
     return Response(
         buffer.getvalue().encode("utf-8"),
         content_type="text/csv; charset=utf-8",
@@ -415,3 +432,77 @@ def remove_role(role_id: int):
         form=form,
         logout=CsrfOnlyForm(),
     ), status
+
+
+# ---------------------------------------------------------------- attendees
+
+
+@bp.route("/events/<slug>/attendees", methods=["GET", "POST"])
+@login_required
+def attendee_list(slug: str):
+    """Searching is a POST, so a typed name or address never lands in a URL or a log."""
+    event = managed_event_or_abort(slug)
+    form = AttendeeSearchForm() if request.method == "POST" else AttendeeSearchForm(formdata=None)
+    status = 200
+    if request.method == "POST" and not form.validate_on_submit():
+        status = 400 if "csrf_token" in form.errors else 422
+        page = attendees.attendee_page(event)
+    else:
+        page = attendees.attendee_page(
+            event,
+            query=form.q.data,
+            status=form.status.data or None,
+            newest_first=form.order.data == "newest",
+            page=form.page.data or 1,
+        )
+    audit.record(current_user, "view attendee list", event, rows=len(page.rows))
+    db.session.commit()
+    return (
+        render_template(
+            "organiser/attendees.html", event=event, form=form, result=page, logout=CsrfOnlyForm()
+        ),
+        status,
+        {"Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/events/<slug>/attendees.csv")
+@login_required
+def attendee_csv(slug: str):
+    """Streamed: rows are read and written in chunks, so memory stays flat at any size."""
+    event = managed_event_or_abort(slug)
+    total = attendees.attendee_page(event, per_page=1).total
+    audit.record(current_user, "export attendee list", event, rows=total)
+    db.session.commit()
+
+    def generate():
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        write_csv(buffer, attendees.ATTENDEE_COLUMNS, [])
+        for chunk in _chunks(attendees.attendee_rows(event), 500):
+            write_csv(buffer, None, chunk)
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():
+            yield buffer.getvalue().encode("utf-8")
+
+    return Response(
+        stream_with_context(generate()),
+        content_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{event.slug}-attendees.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _chunks(rows, size: int):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

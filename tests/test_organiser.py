@@ -661,3 +661,75 @@ def test_attendee_pages_permissions(app, make_event, make_organiser, who, expect
         f"/organiser/events/{event.slug}/attendees.csv",
     ):
         assert client.get(path).status_code == expected, path
+
+
+def test_stewards_check_people_in_by_code_name_or_address_and_undo(app, make_event, make_organiser):
+    from vigil import rsvps
+    from vigil.models import AuditEntry, Rsvp
+
+    event = make_event(capacity=10)
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        lin = rsvps.create_rsvp(stored, email="lin@example.org", name="Lin", guests=1).rsvp
+        rsvps.create_rsvp(stored, email="bo@example.org", name="Bo")
+        db.session.commit()
+        code, lin_id = db.session.get(Rsvp, lin.id).checkin_code, lin.id
+    assert len(code) == 6
+    client = app.test_client()
+    assert login(client, make_organiser("steward", [event])).status_code == 303
+    url = f"/organiser/events/{event.slug}/check-in"
+    page = client.get(url).get_data(as_text=True)
+    assert "0 of 3 checked in" in page
+    token = csrf_token(page)
+    found = client.post(url, data={"csrf_token": token, "q": code.lower(), "action": "search"})
+    html = found.get_data(as_text=True)
+    assert "Lin" in html and "Bo</strong>" not in html
+    done = client.post(
+        url, data={"csrf_token": token, "q": code, "rsvp": str(lin_id), "action": "in"}
+    ).get_data(as_text=True)
+    assert "2 of 3 checked in" in done and "Undo" in done
+    by_address = client.post(url, data={"csrf_token": token, "q": "bo@exa", "action": "search"})
+    assert "Bo</strong>" in by_address.get_data(as_text=True)
+    undone = client.post(
+        url, data={"csrf_token": token, "q": code, "rsvp": str(lin_id), "action": "undo"}
+    ).get_data(as_text=True)
+    assert "0 of 3 checked in" in undone
+    with app.app_context():
+        actions = [a.action for a in db.session.scalars(db.select(AuditEntry))]
+    assert "check in" in actions and "undo check-in" in actions and "check-in search" in actions
+
+
+def test_check_in_permissions_and_foreign_rsvps(app, make_event, make_rsvp, make_organiser):
+    event, elsewhere = make_event(), make_event()
+    foreign, _ = make_rsvp(elsewhere)
+    client = app.test_client()
+    url = f"/organiser/events/{event.slug}/check-in"
+    assert client.get(url).status_code == 302
+    assert login(client, make_organiser("steward", [elsewhere])).status_code == 303
+    assert client.get(url).status_code == 404
+    steward = app.test_client()
+    login(steward, make_organiser("steward", [event]))
+    token = csrf_token(steward.get(url).get_data(as_text=True))
+    response = steward.post(
+        url, data={"csrf_token": token, "rsvp": str(foreign.id), "action": "in"}
+    )
+    assert response.status_code == 404  # another event's RSVP cannot be touched from here
+    assert steward.get(f"/organiser/events/{event.slug}/attendees").status_code == 403
+
+
+def test_manage_page_and_confirmation_show_the_check_in_code(app, client, make_event):
+    from helpers import manage_link, sent_mail, submit, text_body
+
+    event = make_event()
+    url = f"/events/{event.slug}"
+    submit(client, url, f"{url}/rsvp", {"email": "code@example.org", "guests": "0"})
+    (msg,) = sent_mail(app)
+    body = text_body(msg)
+    code = body.split("Your check-in code for the stewards at the event: ")[1].split()[0]
+    page = client.get(manage_link(msg)).get_data(as_text=True)
+    assert f'<strong class="code">{code}</strong>' in page
+    assert "<svg" in page and "http" not in page.split("<svg")[1].split("</svg>")[0].replace(
+        "http://www.w3.org/2000/svg", ""
+    )
+    # Never on the public confirmation page, which must not differ for a repeat.
+    assert code not in client.get(f"{url}/rsvp/done").get_data(as_text=True)

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from . import emails
 from .extensions import db
@@ -194,3 +194,56 @@ def attendee_rows(event: Event):
             checked_in.strftime("%Y-%m-%d %H:%M") if checked_in else "",
             created.strftime("%Y-%m-%d %H:%M"),
         ]
+
+
+# ---------------------------------------------------------------- check-in at the spot
+
+
+@dataclass(frozen=True)
+class CheckInCounts:
+    checked_in: int  # people, guests included
+    expected: int  # confirmed people, guests included
+
+
+def checkin_counts(event: Event) -> CheckInCounts:
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(1 + Rsvp.guests), 0),
+            func.coalesce(
+                func.sum(case((Rsvp.checked_in_at.is_not(None), 1 + Rsvp.guests), else_=0)), 0
+            ),
+        ).where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED)
+    ).one()
+    return CheckInCounts(checked_in=int(row[1]), expected=int(row[0]))
+
+
+def find_for_check_in(event: Event, query: str, limit: int = 20) -> list[Rsvp]:
+    """Confirmed RSVPs whose check-in code is the query, or whose name or address has it."""
+    text = query.strip()
+    if not text:
+        return []
+    code = text.upper().replace(" ", "")
+    pattern = f"%{_escape_like(text.casefold())}%"
+    return list(
+        db.session.scalars(
+            select(Rsvp)
+            .where(
+                Rsvp.event_id == event.id,
+                Rsvp.status == RsvpStatus.CONFIRMED,
+                or_(
+                    Rsvp.checkin_code == code,
+                    func.lower(Rsvp.name).like(pattern, escape="\\"),
+                    Rsvp.email_key.like(pattern, escape="\\"),
+                ),
+            )
+            .order_by(Rsvp.checkin_code != code, Rsvp.name, Rsvp.id)
+            .limit(limit)
+        )
+    )
+
+
+def set_checked_in(rsvp: Rsvp, checked_in: bool, now: datetime | None = None) -> None:
+    """Check a person in (or undo it). Only confirmed RSVPs of the event can be."""
+    if rsvp.status != RsvpStatus.CONFIRMED:
+        raise ValueError("only confirmed RSVPs are checked in")
+    rsvp.checked_in_at = (now or utcnow()) if checked_in else None

@@ -346,3 +346,15 @@ class AttendeeSearchForm(VigilForm):
         default="oldest",
     )
     page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+
+
+class CheckInForm(VigilForm):
+    """Search by code, name or address; sent by POST so nothing typed reaches a URL."""
+
+    q = StringField(
+        _l("Code, name or email"),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters()],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    rsvp = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])

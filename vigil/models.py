@@ -152,6 +152,7 @@ class Rsvp(db.Model):
     __table_args__ = (
         # One RSVP per address per event; email_key is the address in lower case.
         UniqueConstraint("event_id", "email_key", name="uq_rsvps_event_email"),
+        UniqueConstraint("event_id", "checkin_code", name="uq_rsvps_event_checkin_code"),
         CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status"),
         CheckConstraint("guests >= 0", name="guests"),
         Index("ix_rsvps_event_status_queued", "event_id", "status", "queued_at"),
@@ -173,6 +174,8 @@ class Rsvp(db.Model):
     # When the RSVP last joined the waitlist (or was created): promotion order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Short code for the steward at the spot (also as a QR code on the manage page).
+    checkin_code: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

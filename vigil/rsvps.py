@@ -6,6 +6,7 @@ caller commits once.
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -97,6 +98,7 @@ def create_rsvp(
 
     rsvp = Rsvp(
         event=event,
+        checkin_code=new_checkin_code(event),
         email=email.strip(),
         email_key=key,
         name=(name or "").strip() or None,
@@ -113,6 +115,20 @@ def create_rsvp(
     emails.queue_rsvp_received(rsvp)
     log.info("rsvp created rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
     return RsvpResult(status=status, rsvp=rsvp, was_new=True)
+
+
+CHECKIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_checkin_code(event: Event) -> str:
+    """Six characters, unique within the event (checked under the event lock)."""
+    while True:
+        code = "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(6))
+        taken = db.session.scalar(
+            select(Rsvp.id).where(Rsvp.event_id == event.id, Rsvp.checkin_code == code)
+        )
+        if taken is None:
+            return code
 
 
 def find_rsvp(token: str) -> Rsvp | None:

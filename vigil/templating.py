@@ -1,8 +1,10 @@
 """Template helpers: paragraphs from plain text, times in the event's zone, map links."""
 
+import io
 from datetime import UTC
 from urllib.parse import quote, urlencode
 
+import segno
 from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup, escape
@@ -63,11 +65,21 @@ def feed_url() -> str:
     return external_url("calendars.feed")
 
 
+def qr_svg(text: str) -> Markup:
+    """A QR code drawn on the server as inline SVG: no request to any QR service."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(
+        buffer, kind="svg", scale=6, xmldecl=False, svgns=True, title=None, desc=None
+    )
+    return Markup(buffer.getvalue().decode("ascii"))  # noqa: S704 - generated, not typed
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals.update(
         map_url=map_url,
+        qr_svg=qr_svg,
         google_calendar_url=google_calendar_url,
         subscribe_url=subscribe_url,
         feed_url=feed_url,

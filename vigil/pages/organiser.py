@@ -32,13 +32,14 @@ from ..events import RsvpCounts, rsvp_counts
 from ..extensions import db, limiter
 from ..forms import (
     AttendeeSearchForm,
+    CheckInForm,
     ConfirmForm,
     CsrfOnlyForm,
     LoginForm,
     RoleForm,
     ShiftForm,
 )
-from ..models import Event, Organiser, Role, Shift
+from ..models import Event, Organiser, Role, Rsvp, Shift
 from ..rsvps import normalise_email
 from ..spreadsheets import write_csv
 
@@ -506,3 +507,55 @@ def _chunks(rows, size: int):
             chunk = []
     if chunk:
         yield chunk
+
+
+# ---------------------------------------------------------------- check-in
+
+
+def event_for_check_in(slug: str) -> Event:
+    """Stewards, organisers and admins of the event; 404 for everyone else."""
+    event = db.session.scalar(db.select(Event).where(Event.slug == slug))
+    if event is None or not organisers.can_see(current_user, event):
+        abort(404)
+    return event
+
+
+@bp.route("/events/<slug>/check-in", methods=["GET", "POST"])
+@login_required
+def check_in(slug: str):
+    """Find a person by code, name or address and check them in (or undo), one-handed."""
+    event = event_for_check_in(slug)
+    form = CheckInForm() if request.method == "POST" else CheckInForm(formdata=None)
+    found, status = [], 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 400 if "csrf_token" in form.errors else 422
+        else:
+            action = request.form.get("action", "search")
+            if action in ("in", "undo") and form.rsvp.data:
+                rsvp = db.session.get(Rsvp, form.rsvp.data)
+                if rsvp is None or rsvp.event_id != event.id:
+                    abort(404)
+                try:
+                    attendees.set_checked_in(rsvp, action == "in")
+                except ValueError:
+                    abort(409)
+                audit.record(
+                    current_user, "check in" if action == "in" else "undo check-in", event, rows=1
+                )
+            found = attendees.find_for_check_in(event, form.q.data or "")
+            if form.q.data:
+                audit.record(current_user, "check-in search", event, rows=len(found))
+            db.session.commit()
+    return (
+        render_template(
+            "organiser/check_in.html",
+            event=event,
+            form=form,
+            found=found,
+            counts=attendees.checkin_counts(event),
+            logout=CsrfOnlyForm(),
+        ),
+        status,
+        {"Cache-Control": "no-store"},
+    )

@@ -733,3 +733,56 @@ def test_manage_page_and_confirmation_show_the_check_in_code(app, client, make_e
     )
     # Never on the public confirmation page, which must not differ for a repeat.
     assert code not in client.get(f"{url}/rsvp/done").get_data(as_text=True)
+
+
+def test_message_is_previewed_with_its_count_then_sent_once(
+    app, make_event, make_rsvp, make_organiser
+):
+    import re
+
+    from helpers import sent_mail
+
+    from vigil.models import AuditEntry, RsvpStatus
+
+    event = make_event()
+    make_rsvp(event, email="a@example.org", wants_updates=True)
+    make_rsvp(event, email="b@example.org")
+    make_rsvp(event, email="c@example.org", status=RsvpStatus.CANCELLED)
+    client = organiser_client(app, make_organiser, event)
+    url = f"/organiser/events/{event.slug}/message"
+    page = client.get(url).get_data(as_text=True)
+    key = re.search(r'name="key" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    data = {
+        "csrf_token": csrf_token(page),
+        "key": key,
+        "audience": "confirmed",
+        "subject": "Bring candles",
+        "body": "It gets dark early.\n\n<b>Stay warm</b>",
+    }
+    assert client.post(url, data={**data, "subject": ""}).status_code == 422
+    preview = client.post(url, data=data).get_data(as_text=True)
+    assert "This goes to 2 people." in preview and "&lt;b&gt;Stay warm&lt;/b&gt;" in preview
+    assert sent_mail(app) == []  # a preview sends nothing
+    assert client.post(url, data={**data, "confirm": "y"}).status_code == 303
+    assert client.post(url, data={**data, "confirm": "y"}).status_code == 303  # sent twice
+    mails = sent_mail(app)
+    assert sorted(m["To"] for m in mails) == ["a@example.org", "b@example.org"]
+    assert all(m["Subject"] == "Bring candles" for m in mails)
+    with app.app_context():
+        assert [(a.action, a.rows) for a in db.session.scalars(db.select(AuditEntry))] == [
+            ("message attendees", 2),
+            ("message attendees", 0),
+        ]
+
+
+@pytest.mark.parametrize("who, expected", [("anonymous", 302), ("steward", 403), ("other", 404)])
+def test_message_page_permissions(app, make_event, make_organiser, who, expected):
+    event, elsewhere = make_event(), make_event()
+    accounts = {
+        "steward": make_organiser("steward", [event]),
+        "other": make_organiser("organiser", [elsewhere]),
+    }
+    client = app.test_client()
+    if who != "anonymous":
+        assert login(client, accounts[who]).status_code == 303
+    assert client.get(f"/organiser/events/{event.slug}/message").status_code == expected

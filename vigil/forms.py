@@ -10,6 +10,7 @@ from flask_wtf.form import _Auto
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -358,3 +359,35 @@ class CheckInForm(VigilForm):
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
     rsvp = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+
+
+class MessageForm(VigilForm):
+    audience = SelectField(
+        _l("Send to"),
+        choices=[
+            SelectChoice("confirmed", _l("Everyone with a place")),
+            SelectChoice("updates", _l("Only people who asked for updates")),
+        ],
+        default="confirmed",
+    )
+    subject = StringField(
+        _l("Subject"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Give the message a subject.")),
+            Length(max=200),
+            no_control_characters(),
+        ],
+    )
+    body = TextAreaField(
+        _l("Message"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Write the message.")),
+            Length(max=5000),
+            no_control_characters(True),
+        ],
+    )
+    # One id per message being written: the same form sent twice sends nothing twice.
+    key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    confirm = BooleanField(_l("Send it now"))

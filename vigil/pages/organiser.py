@@ -7,6 +7,7 @@ exist for them) and a task outside their role is a 403.
 import hashlib
 import io
 import time
+import uuid
 
 from flask import (
     Blueprint,
@@ -36,6 +37,7 @@ from ..forms import (
     ConfirmForm,
     CsrfOnlyForm,
     LoginForm,
+    MessageForm,
     RoleForm,
     ShiftForm,
 )
@@ -554,6 +556,53 @@ def check_in(slug: str):
             form=form,
             found=found,
             counts=attendees.checkin_counts(event),
+            logout=CsrfOnlyForm(),
+        ),
+        status,
+        {"Cache-Control": "no-store"},
+    )
+
+
+# ---------------------------------------------------------------- messages
+
+
+@bp.route("/events/<slug>/message", methods=["GET", "POST"])
+@login_required
+def message(slug: str):
+    """Write, preview with the number of recipients, then send through the outbox."""
+    event = managed_event_or_abort(slug)
+    if request.method == "GET":
+        form = MessageForm(formdata=None, key=uuid.uuid4().hex)
+        return _render_message(event, form)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _render_message(event, form, status=400 if "csrf_token" in form.errors else 422)
+    recipients = attendees.message_recipients(event, form.audience.data)
+    if not form.confirm.data:
+        return _render_message(event, form, preview=True, count=len(recipients))
+    sent = attendees.message_attendees(
+        event,
+        subject=form.subject.data,
+        body=form.body.data,
+        audience=form.audience.data,
+        message_key=form.key.data,
+    )
+    audit.record(current_user, "message attendees", event, rows=sent)
+    db.session.commit()
+    flash(
+        ngettext("Message queued for %(num)d person.", "Message queued for %(num)d people.", sent)
+    )
+    return redirect(url_for("organiser.dashboard"), code=303)
+
+
+def _render_message(event, form, preview=False, count=0, status=200):
+    return (
+        render_template(
+            "organiser/message.html",
+            event=event,
+            form=form,
+            preview=preview,
+            count=count,
             logout=CsrfOnlyForm(),
         ),
         status,

@@ -344,97 +344,87 @@ def edit_shift(shift_id: int):
     return redirect(url_for("organiser.roles", slug=event.slug), code=303)
 
 
+def _confirm_removal(name: str, load, remove, done):
+    """GET asks; POST removes, after a ticked confirmation if anyone is affected.
+
+    `load()` gives (thing, event, people affected), read afresh after a refusal;
+    `remove(thing, confirmed)` raises NeedsConfirmation when people arrived since.
+    """
+    thing, event, people = load()
+    form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        confirmed = form.validate_on_submit()
+        if confirmed or CsrfOnlyForm().validate_on_submit():
+            try:
+                told = remove(thing, confirmed)
+            except volunteers.NeedsConfirmation as exc:
+                db.session.rollback()
+                thing, event, people = load()
+                form.confirm.errors = [exc.message]
+            else:
+                db.session.commit()
+                flash(done(told))
+                return redirect(url_for("organiser.roles", slug=event.slug), code=303)
+    return render_template(
+        f"organiser/{name}_remove.html",
+        event=event,
+        people=people,
+        form=form,
+        logout=CsrfOnlyForm(),
+        **{name: thing},
+    ), status
+
+
 @bp.route("/shifts/<int(max=2147483647):shift_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_shift(shift_id: int):
     """Asks first, saying how many people will be emailed; a shift nobody is on goes at once."""
-    shift, event = _shift_or_abort(shift_id)
-    people = volunteers.people_on(shift)
-    form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
-    if request.method == "POST":
-        confirmed = form.validate_on_submit()
-        if confirmed or CsrfOnlyForm().validate_on_submit():
-            try:
-                told = volunteers.remove_shift(shift, confirmed=confirmed)
-            except volunteers.NeedsConfirmation as exc:
-                db.session.rollback()
-                shift, event = _shift_or_abort(shift_id)
-                form.confirm.errors = [exc.message]
-                people = volunteers.people_on(shift)
-                return render_template(
-                    "organiser/shift_remove.html",
-                    event=event,
-                    shift=shift,
-                    people=len(people),
-                    form=form,
-                    logout=CsrfOnlyForm(),
-                ), 422
-            db.session.commit()
-            flash(
-                ngettext(
-                    "Shift removed; %(num)d person was emailed.",
-                    "Shift removed; %(num)d people were emailed.",
-                    told,
-                )
-                if told
-                else _("Shift removed.")
+
+    def load():
+        shift, event = _shift_or_abort(shift_id)
+        return shift, event, len(volunteers.people_on(shift))
+
+    return _confirm_removal(
+        "shift",
+        load,
+        lambda shift, confirmed: volunteers.remove_shift(shift, confirmed=confirmed),
+        lambda told: (
+            ngettext(
+                "Shift removed; %(num)d person was emailed.",
+                "Shift removed; %(num)d people were emailed.",
+                told,
             )
-            return redirect(url_for("organiser.roles", slug=event.slug), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "organiser/shift_remove.html",
-        event=event,
-        shift=shift,
-        people=len(people),
-        form=form,
-        logout=CsrfOnlyForm(),
-    ), status
+            if told
+            else _("Shift removed.")
+        ),
+    )
 
 
 @bp.route("/roles/<int(max=2147483647):role_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_role(role_id: int):
     """Removes the role with all its shifts; asks first when anyone is on them."""
-    role, event = _role_or_abort(role_id)
-    people = sum(len(volunteers.people_on(shift)) for shift in role.shifts)
-    form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
-    if request.method == "POST":
-        confirmed = form.validate_on_submit()
-        if confirmed or CsrfOnlyForm().validate_on_submit():
-            try:
-                told = volunteers.remove_role(role, confirmed=confirmed)
-            except volunteers.NeedsConfirmation as exc:
-                db.session.rollback()
-                role, event = _role_or_abort(role_id)
-                form.confirm.errors = [exc.message]
-                return render_template(
-                    "organiser/role_remove.html",
-                    event=event,
-                    role=role,
-                    people=people,
-                    form=form,
-                    logout=CsrfOnlyForm(),
-                ), 422
-            db.session.commit()
-            flash(
-                ngettext(
-                    "Role removed; %(num)d person was emailed.",
-                    "Role removed; %(num)d people were emailed.",
-                    told,
-                )
-                if told
-                else _("Role removed.")
+
+    def load():
+        role, event = _role_or_abort(role_id)
+        return role, event, sum(len(volunteers.people_on(s)) for s in role.shifts)
+
+    return _confirm_removal(
+        "role",
+        load,
+        lambda role, confirmed: volunteers.remove_role(role, confirmed=confirmed),
+        lambda told: (
+            ngettext(
+                "Role removed; %(num)d person was emailed.",
+                "Role removed; %(num)d people were emailed.",
+                told,
             )
-            return redirect(url_for("organiser.roles", slug=event.slug), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "organiser/role_remove.html",
-        event=event,
-        role=role,
-        people=people,
-        form=form,
-        logout=CsrfOnlyForm(),
-    ), status
+            if told
+            else _("Role removed.")
+        ),
+    )
 
 
 # ---------------------------------------------------------------- attendees

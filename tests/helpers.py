@@ -20,6 +20,17 @@ def submit(client, page_url: str, action_url: str, data: dict, **kw):
     return client.post(action_url, data=form, **kw)
 
 
+def login(client, email: str, password: str | None = None):
+    """Log in through the form, as an organiser would."""
+    from conftest import PASSWORD
+
+    page = client.get("/organiser/login").get_data(as_text=True)
+    return client.post(
+        "/organiser/login",
+        data={"csrf_token": csrf_token(page), "email": email, "password": password or PASSWORD},
+    )
+
+
 def mail_dir(app) -> Path:
     return Path(app.instance_path) / "mail"
 

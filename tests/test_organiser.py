@@ -5,19 +5,11 @@ import io
 
 import pytest
 from conftest import PASSWORD
-from helpers import csrf_token
+from helpers import csrf_token, login
 
 from vigil import volunteers
 from vigil.extensions import db
 from vigil.models import Event, Organiser
-
-
-def login(client, email, password=PASSWORD):
-    page = client.get("/organiser/login").get_data(as_text=True)
-    return client.post(
-        "/organiser/login",
-        data={"csrf_token": csrf_token(page), "email": email, "password": password},
-    )
 
 
 def test_cli_creates_lists_and_disables_accounts(app, runner):

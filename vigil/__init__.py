@@ -12,6 +12,7 @@ from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
 from .pages import organiser as organiser_pages
+from .pages import organiser_events as organiser_event_pages
 from .pages import rsvps as rsvp_pages
 from .pages import volunteers as volunteer_pages
 
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(volunteer_pages.bp)
     app.register_blueprint(health_pages.bp)
     app.register_blueprint(organiser_pages.bp)
+    app.register_blueprint(organiser_event_pages.bp)
     errors.register_error_handlers(app)
     cli.init_cli(app)
     return app

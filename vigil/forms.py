@@ -1,6 +1,9 @@
 """Forms check the shape of input: presence, length, format, range. Rules live in domain code."""
 
+import functools
+import math
 import re
+from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
@@ -10,6 +13,7 @@ from flask_wtf.form import _Auto
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    FloatField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -320,6 +324,13 @@ class ConfirmForm(VigilForm):
     )
 
 
+class NotifyConfirmForm(VigilForm):
+    confirm = BooleanField(
+        _l("Yes, go ahead and email them"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+
+
 class AttendeeSearchForm(VigilForm):
     """Sent by POST: a name or address typed here must not end up in a URL or a log."""
 
@@ -391,3 +402,153 @@ class MessageForm(VigilForm):
     # One id per message being written: the same form sent twice sends nothing twice.
     key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
     confirm = BooleanField(_l("Send it now"))
+
+
+@functools.cache
+def iana_zones() -> tuple[str, ...]:
+    """The IANA names a person would pick (Area/Location), sorted; read from disk once."""
+    skip = ("Etc/", "posix/", "right/", "SystemV/", "US/")
+    names = sorted(z for z in available_timezones() if "/" in z and not z.startswith(skip))
+    return ("UTC", *names)
+
+
+def known_zone(form, field):
+    if field.data not in iana_zones():
+        raise ValidationError(_l("Choose a time zone from the list."))
+
+
+def finite(form, field):
+    """`nan` and `inf` are floats too; no map has room for them."""
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(_l("Please enter a number."))
+
+
+def demand_lines(form, field):
+    lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+    if len(lines) > 20:
+        raise ValidationError(_l("Up to 20 demands, one per line."))
+    if any(len(line) > m.DEMAND_MAX for line in lines):
+        raise ValidationError(_l("Each demand can be up to %(max)d characters.", max=m.DEMAND_MAX))
+
+
+def _text(label, limit, required=None, multi_line=False, description=None, **kwargs):
+    kind = TextAreaField if multi_line else StringField
+    first = DataRequired(required) if required else Optional()
+    return kind(
+        label,
+        description=description,
+        filters=[strip],
+        validators=[first, Length(max=limit), no_control_characters(multi_line)],
+        **kwargs,
+    )
+
+
+def _local_time(label, required=None):
+    return DateTimeLocalField(
+        label,
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(required)] if required else [Optional()],
+    )
+
+
+class EventForm(VigilForm):
+    """Everything about an event but its status, which has actions of its own."""
+
+    title = _text(_l("Title"), m.TITLE_MAX, _l("Give the event a title."))
+    slug = _text(
+        _l("Web address"),
+        m.SLUG_MAX,
+        _l("Give the event a web address."),
+        description=_l("The end of the event's link: lower-case letters, digits and hyphens."),
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
+    summary = _text(_l("One-line summary"), m.SUMMARY_MAX)
+    description = _text(
+        _l("Description"),
+        m.DESCRIPTION_MAX,
+        multi_line=True,
+        description=_l("Plain text; leave a blank line between paragraphs."),
+    )
+    demands = TextAreaField(
+        _l("Demands"),
+        description=_l("One per line."),
+        filters=[strip],
+        validators=[Optional(), no_control_characters(True), demand_lines],
+    )
+    venue = _text(_l("Place"), m.VENUE_MAX, _l("Say where people gather."))
+    street_address = _text(_l("Street address"), m.ADDRESS_MAX, _l("Give the street address."))
+    locality = _text(_l("Town or city"), m.LOCALITY_MAX, _l("Give the town or city."))
+    postcode = _text(_l("Postcode"), m.POSTCODE_MAX, _l("Give the postcode."))
+    transport = _text(_l("Getting there"), m.TRANSPORT_MAX)
+    latitude = FloatField(
+        _l("Latitude (optional)"),
+        validators=[
+            Optional(),
+            finite,
+            NumberRange(-90, 90, _l("Latitude is between -90 and 90.")),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+    longitude = FloatField(
+        _l("Longitude (optional)"),
+        validators=[
+            Optional(),
+            finite,
+            NumberRange(-180, 180, _l("Longitude is between -180 and 180.")),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+    timezone = SelectField(
+        _l("Time zone"),
+        description=_l("Where the event happens; the times below are local times there."),
+        default="Europe/London",
+        validate_choice=False,
+        validators=[known_zone],
+    )
+    starts = _local_time(_l("Starts"), _l("Give a start time."))
+    ends = _local_time(_l("Ends"), _l("Give an end time."))
+    capacity = IntegerField(
+        _l("Places (optional)"),
+        description=_l("Leave empty for no limit; guests count too."),
+        validators=[
+            Optional(),
+            NumberRange(0, 1_000_000, _l("Places must be a whole number, 0 or more.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 0},
+    )
+    rsvp_opens = _local_time(_l("RSVPs open (optional)"))
+    rsvp_closes = _local_time(_l("RSVPs close (optional)"))
+    confirm = BooleanField(_l("Yes, save and email them"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(z, z.replace("_", " ")) for z in iana_zones()]
+
+    @classmethod
+    def filled(cls, values: dict) -> "EventForm":
+        """A form showing stored or proposed values (demands one per line)."""
+        return cls(formdata=None, data={**values, "demands": "\n".join(values["demands"])})
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.data,
+            "slug": self.slug.data,
+            "summary": self.summary.data or "",
+            "description": self.description.data or "",
+            "demands": [
+                line.strip() for line in (self.demands.data or "").splitlines() if line.strip()
+            ],
+            "venue": self.venue.data,
+            "street_address": self.street_address.data,
+            "locality": self.locality.data,
+            "postcode": self.postcode.data,
+            "transport": self.transport.data or "",
+            "latitude": self.latitude.data,
+            "longitude": self.longitude.data,
+            "timezone": self.timezone.data,
+            "starts": self.starts.data,
+            "ends": self.ends.data,
+            "capacity": self.capacity.data,
+            "rsvp_opens": self.rsvp_opens.data,
+            "rsvp_closes": self.rsvp_closes.data,
+        }

@@ -109,6 +109,10 @@ def can_manage(organiser: Organiser, event: Event) -> bool:
     return organiser.role == OrganiserRole.ORGANISER and is_member(organiser, event)
 
 
+def can_create_events(organiser: Organiser) -> bool:
+    return organiser.role in (OrganiserRole.ADMIN, OrganiserRole.ORGANISER)
+
+
 def can_see(organiser: Organiser, event: Event) -> bool:
     """Whether the event exists for this person at all (others get a 404)."""
     return organiser.role == OrganiserRole.ADMIN or is_member(organiser, event)

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 import segno
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from .dates import format_moment, format_short_date, format_span
@@ -74,6 +75,16 @@ def qr_svg(text: str) -> Markup:
     return Markup(buffer.getvalue().decode("ascii"))  # noqa: S704 - generated, not typed
 
 
+# What organisers read for an event's or an RSVP's status.
+STATUS_NAMES = {
+    "draft": _l("draft"),
+    "published": _l("published"),
+    "cancelled": _l("cancelled"),
+    "confirmed": _l("confirmed"),
+    "waitlisted": _l("waitlisted"),
+}
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["paragraphs"] = paragraphs
@@ -90,3 +101,4 @@ def init_templating(app: Flask) -> None:
         html_lang=lambda: str(get_locale() or "en").replace("_", "-"),
     )
     app.jinja_env.globals["org_name"] = app.config["VIGIL_ORG_NAME"]
+    app.jinja_env.globals["status_names"] = STATUS_NAMES

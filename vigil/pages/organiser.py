@@ -133,6 +133,8 @@ def dashboard():
             counts=counts,
             empty=RsvpCounts(),
             gaps=volunteers.open_places(ids),
+            manageable={e.id for e in events if organisers.can_manage(current_user, e)},
+            can_create=organisers.can_create_events(current_user),
             logout=CsrfOnlyForm(),
         ),
         200,

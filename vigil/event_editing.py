@@ -1,0 +1,248 @@
+"""Organisers creating, changing, publishing, cancelling and copying events.
+
+Values come in as an organiser typed them: times are wall-clock times at the
+place, in the event's time zone. Every rule the database also enforces (end after
+start, capacity not negative, one event per slug) is checked here first, so a
+refusal names the field instead of failing at commit.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from .attendees import ACTIVE
+from .errors import VigilError
+from .event_changes import update_event
+from .event_files import next_anniversary, to_utc
+from .events import TIME_AND_PLACE_FIELDS, is_slug
+from .extensions import db
+from .models import Event, EventStatus, Organiser, OrganiserRole, Role, Rsvp, Shift, utcnow
+from .organisers import add_member
+
+# Fields an organiser edits on the event form; status has actions of its own.
+EDITABLE = (
+    "title",
+    "slug",
+    "summary",
+    "description",
+    "demands",
+    "venue",
+    "street_address",
+    "locality",
+    "postcode",
+    "transport",
+    "latitude",
+    "longitude",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "capacity",
+    "rsvp_opens_at",
+    "rsvp_closes_at",
+)
+
+# Form names of the local times, and the columns they are stored in.
+LOCAL_TIMES = {
+    "starts": "starts_at",
+    "ends": "ends_at",
+    "rsvp_opens": "rsvp_opens_at",
+    "rsvp_closes": "rsvp_closes_at",
+}
+
+
+class EventProblem(VigilError):
+    """A value breaks a rule; `field` names the form field to show the message beside."""
+
+    status_code = 422
+
+    def __init__(self, field: str, message):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class StatusProblem(VigilError):
+    status_code = 409
+
+
+def columns_from_local(values: dict, event: Event | None = None) -> dict:
+    """Turn typed values (local times at the place) into column values.
+
+    Raises EventProblem for a time the clocks skip there, an end not after the
+    start, an RSVP window that closes before it opens, half a map position, or a
+    slug that is malformed or taken by another event.
+    """
+    zone = ZoneInfo(values["timezone"])
+    columns = {k: v for k, v in values.items() if k not in LOCAL_TIMES}
+    for name, column in LOCAL_TIMES.items():
+        local = values.get(name)
+        if local is None:
+            columns[column] = None
+            continue
+        try:
+            columns[column] = to_utc(local, zone)
+        except ValueError:
+            raise EventProblem(
+                name, _l("That time does not exist there: the clocks skip it.")
+            ) from None
+    if columns["ends_at"] <= columns["starts_at"]:
+        raise EventProblem("ends", _l("The end must be after the start."))
+    opens, closes = columns["rsvp_opens_at"], columns["rsvp_closes_at"]
+    if opens and closes and closes <= opens:
+        raise EventProblem("rsvp_closes", _l("RSVPs must close after they open."))
+    if opens and opens >= columns["ends_at"]:
+        raise EventProblem("rsvp_opens", _l("RSVPs must open before the event ends."))
+    if (columns.get("latitude") is None) != (columns.get("longitude") is None):
+        field = "longitude" if columns.get("longitude") is None else "latitude"
+        raise EventProblem(field, _l("Give both latitude and longitude, or neither."))
+    slug = columns["slug"]
+    if not is_slug(slug):
+        raise EventProblem(
+            "slug", _l("Use lower-case letters, digits and single hyphens, like human-rights-day.")
+        )
+    taken = select(Event.id).where(Event.slug == slug)
+    if event is not None and event.id is not None:
+        taken = taken.where(Event.id != event.id)
+    if db.session.scalar(taken) is not None:
+        raise EventProblem("slug", _l("Another event uses that web address already."))
+    return columns
+
+
+def local_values(event: Event) -> dict:
+    """The event's values as the form shows them: times at the place, without zone."""
+    zone = event.zone
+    values = {k: getattr(event, k) for k in EDITABLE if k not in LOCAL_TIMES.values()}
+    for name, column in LOCAL_TIMES.items():
+        moment = getattr(event, column)
+        values[name] = moment.astimezone(zone).replace(tzinfo=None) if moment else None
+    return values
+
+
+def people_to_tell(event: Event) -> int:
+    """Confirmed and waitlisted RSVPs: who hears of a move or a cancellation."""
+    return db.session.scalar(
+        select(func.count()).where(Rsvp.event_id == event.id, Rsvp.status.in_(ACTIVE))
+    )
+
+
+def emails_if_saved(event: Event, columns: dict) -> int:
+    """How many people saving `columns` would email: nobody unless a published
+    event still to come moves in time or place."""
+    moves = any(getattr(event, k) != columns[k] for k in TIME_AND_PLACE_FIELDS if k in columns)
+    ends_at = columns.get("ends_at", event.ends_at)
+    if not moves or event.status != EventStatus.PUBLISHED or ends_at <= utcnow():
+        return 0
+    return people_to_tell(event)
+
+
+def create_event(columns: dict, creator: Organiser) -> Event:
+    """A new draft; an organiser who creates it becomes its member so they can run it."""
+    event = Event(status=EventStatus.DRAFT, **columns)
+    db.session.add(event)
+    db.session.flush()
+    if creator.role != OrganiserRole.ADMIN:
+        add_member(creator, event)
+    return event
+
+
+def save_event(event: Event, columns: dict) -> int:
+    """Store the changes; returns how many people were emailed about a move."""
+    return update_event(event, columns).notified
+
+
+def duplicate_values(source: Event, today: date) -> dict:
+    """Form values for next year's copy: the next anniversary after both today and the
+    original, with the year in slug and title following the new date."""
+    zone = source.zone
+    after = max(today, source.starts_at.astimezone(zone).date() + timedelta(days=1))
+    columns = {k: getattr(source, k) for k in EDITABLE}
+    moved = next_anniversary({**columns, "roles": []}, after)
+    moved.pop("roles")
+    copy = Event(**moved)
+    values = local_values(copy)
+    while db.session.scalar(select(Event.id).where(Event.slug == values["slug"])) is not None:
+        values["slug"] = _next_slug(values["slug"])
+    return values
+
+
+def _next_slug(slug: str) -> str:
+    stem, _sep, number = slug.rpartition("-copy-")
+    if stem and number.isdigit():
+        return f"{stem}-copy-{int(number) + 1}"
+    return f"{slug}-copy-2"
+
+
+def duplicate_event(source: Event, columns: dict, creator: Organiser) -> Event:
+    """A draft copy with the source's volunteer roles and shifts, moved by as much as
+    the start moved; no RSVP or volunteer comes along."""
+    event = create_event(columns, creator)
+    moved_by = event.starts_at - source.starts_at
+    roles = db.session.scalars(
+        select(Role).where(Role.event_id == source.id).order_by(Role.position, Role.id)
+    )
+    for role in roles:
+        copy = Role(
+            event=event,
+            name=role.name,
+            duty=role.duty,
+            what_to_bring=role.what_to_bring,
+            needs_phone=role.needs_phone,
+            briefing=role.briefing,
+            position=role.position,
+        )
+        copy.shifts = [
+            Shift(
+                starts_at=s.starts_at + moved_by,
+                ends_at=s.ends_at + moved_by,
+                capacity=s.capacity,
+                meeting_point=s.meeting_point,
+                note=s.note,
+            )
+            for s in role.shifts
+        ]
+        db.session.add(copy)
+    db.session.flush()
+    return event
+
+
+# ---------------------------------------------------------------- status
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    action: str  # publish, unpublish, cancel, reinstate
+    notified: int
+
+
+def publish(event: Event) -> StatusChange:
+    """A draft goes public; a cancelled event is reinstated and its people are told."""
+    if event.status == EventStatus.PUBLISHED:
+        raise StatusProblem(_l("This event is published already."))
+    action = "reinstate" if event.status == EventStatus.CANCELLED else "publish"
+    update = update_event(event, {"status": EventStatus.PUBLISHED})
+    return StatusChange(action, update.notified)
+
+
+def unpublish(event: Event) -> StatusChange:
+    """Back to a draft, hidden from the public. Refused once people have RSVPed: they
+    would lose the event without a word, so cancelling (which tells them) is the way."""
+    if event.status != EventStatus.PUBLISHED:
+        raise StatusProblem(_l("Only a published event can be unpublished."))
+    if people_to_tell(event):
+        raise StatusProblem(
+            _l("People have RSVPed to this event. Cancel it instead, so they are told.")
+        )
+    update_event(event, {"status": EventStatus.DRAFT})
+    return StatusChange("unpublish", 0)
+
+
+def cancel(event: Event) -> StatusChange:
+    """Everyone with an RSVP is emailed (if the event is still to come). A draft has
+    nobody to tell and simply stays a draft."""
+    if event.status != EventStatus.PUBLISHED:
+        raise StatusProblem(_l("Only a published event can be cancelled."))
+    update = update_event(event, {"status": EventStatus.CANCELLED})
+    return StatusChange("cancel", update.notified)

@@ -1,0 +1,193 @@
+"""Organisers create, edit, copy, publish, unpublish and cancel events.
+
+A change that emails people (a move in time or place, a cancellation, a cancelled
+event published again) is shown first with the number of people it will email,
+and happens only once the organiser ticks to confirm.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, event_editing, organisers
+from ..event_editing import EventProblem, StatusProblem
+from ..extensions import db
+from ..forms import CsrfOnlyForm, EventForm, NotifyConfirmForm
+from ..models import EventStatus, utcnow
+from .organiser import managed_event_or_abort
+
+bp = Blueprint("organiser_events", __name__, url_prefix="/organiser")
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _render(template: str, status: int = 200, **context):
+    return render_template(template, logout=CsrfOnlyForm(), **context), status, NO_STORE
+
+
+def _columns_or_errors(form: EventForm, event=None) -> dict | None:
+    """Column values, or None with the problem set beside its field."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return event_editing.columns_from_local(form.values(), event)
+    except EventProblem as problem:
+        getattr(form, problem.field).errors = [problem.message]
+        return None
+
+
+def _slug_taken(form: EventForm):
+    """Two organisers saving the same address at once: the database decides."""
+    db.session.rollback()
+    form.slug.errors = [_("Another event uses that web address already.")]
+
+
+def _require_creator():
+    if not organisers.can_create_events(current_user):
+        abort(403)
+
+
+def _save_new(form: EventForm, source, make, action: str, done: str):
+    """Store a new event from the form (`make(columns)` builds it), or show the form again."""
+    columns = _columns_or_errors(form)
+    if columns is not None:
+        try:
+            event = make(columns)
+            audit.record(current_user, action, event)
+            db.session.commit()
+        except IntegrityError:
+            _slug_taken(form)
+        else:
+            flash(done)
+            return redirect(url_for(".edit_event", slug=event.slug), code=303)
+    return _render("organiser/event_form.html", 422, form=form, event=None, source=source)
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new_event():
+    """A new event starts as a draft: nobody outside sees it until it is published."""
+    _require_creator()
+    if request.method == "GET":
+        form = EventForm(formdata=None)
+        return _render("organiser/event_form.html", form=form, event=None, source=None)
+    return _save_new(
+        EventForm(),
+        None,
+        lambda columns: event_editing.create_event(columns, current_user),
+        "create event",
+        _("Draft saved. Publish it when it is ready."),
+    )
+
+
+@bp.route("/events/<slug>/duplicate", methods=["GET", "POST"])
+@login_required
+def duplicate_event(slug: str):
+    """A draft copy for next year, with the volunteer roles and shifts; no people."""
+    source = managed_event_or_abort(slug)
+    _require_creator()
+    if request.method == "GET":
+        values = event_editing.duplicate_values(source, utcnow().date())
+        form = EventForm.filled(values)
+        return _render("organiser/event_form.html", form=form, event=None, source=source)
+    return _save_new(
+        EventForm(),
+        source,
+        lambda columns: event_editing.duplicate_event(source, columns, current_user),
+        "duplicate event",
+        _("Copy saved as a draft. Check it, then publish it."),
+    )
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_event(slug: str):
+    event = managed_event_or_abort(slug)
+    if request.method == "GET":
+        form = EventForm.filled(event_editing.local_values(event))
+        return _render("organiser/event_form.html", form=form, event=event, source=None)
+    form = EventForm()
+    columns = _columns_or_errors(form, event)
+    if columns is None:
+        return _render("organiser/event_form.html", 422, form=form, event=event, source=None)
+    to_email = event_editing.emails_if_saved(event, columns)
+    if to_email and not form.confirm.data:
+        return _render(
+            "organiser/event_form.html", form=form, event=event, source=None, to_email=to_email
+        )
+    try:
+        notified = event_editing.save_event(event, columns)
+        audit.record(current_user, "edit event", event, rows=notified or None)
+        db.session.commit()
+    except IntegrityError:
+        _slug_taken(form)
+        event = managed_event_or_abort(slug)
+        return _render("organiser/event_form.html", 422, form=form, event=event, source=None)
+    flash(
+        ngettext(
+            "Event saved; %(num)d person was emailed the change.",
+            "Event saved; %(num)d people were emailed the change.",
+            notified,
+        )
+        if notified
+        else _("Event saved.")
+    )
+    return redirect(url_for(".edit_event", slug=event.slug), code=303)
+
+
+STATUS_ACTIONS = {
+    "publish": event_editing.publish,
+    "unpublish": event_editing.unpublish,
+    "cancel": event_editing.cancel,
+}
+
+
+@bp.route("/events/<slug>/<any(publish, unpublish, cancel):action>", methods=["GET", "POST"])
+@login_required
+def change_status(slug: str, action: str):
+    """GET asks; POST acts, after a ticked confirmation when people will be emailed."""
+    event = managed_event_or_abort(slug)
+    emails = action == "cancel" or (action == "publish" and event.status == EventStatus.CANCELLED)
+    people = event_editing.people_to_tell(event) if emails else 0
+    form = NotifyConfirmForm() if request.method == "POST" else NotifyConfirmForm(formdata=None)
+    error, status = None, 200
+    if request.method == "POST":
+        confirmed = form.validate_on_submit()
+        if confirmed or (not people and CsrfOnlyForm().validate_on_submit()):
+            try:
+                change = STATUS_ACTIONS[action](event)
+            except StatusProblem as problem:
+                db.session.rollback()
+                error, status = str(problem), 409
+            else:
+                audit.record(current_user, f"{change.action} event", event, rows=change.notified)
+                db.session.commit()
+                flash(_status_message(change))
+                return redirect(url_for(".edit_event", slug=event.slug), code=303)
+        else:
+            status = 400 if "csrf_token" in form.errors else 422
+    return _render(
+        "organiser/event_status.html",
+        status,
+        event=event,
+        action=action,
+        people=people,
+        form=form,
+        error=error,
+    )
+
+
+def _status_message(change: event_editing.StatusChange) -> str:
+    done = {
+        "publish": _("Event published."),
+        "unpublish": _("Event unpublished: it is a draft again."),
+        "cancel": _("Event cancelled."),
+        "reinstate": _("Event published again."),
+    }[change.action]
+    if change.notified:
+        done += " " + ngettext(
+            "%(num)d person was emailed.", "%(num)d people were emailed.", change.notified
+        )
+    return done

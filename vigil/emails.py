@@ -36,8 +36,8 @@ def _queue(
     `optional` marks non-essential messages, which carry List-Unsubscribe pointing at
     the manage page (where updates can be switched off).
     """
-    if message_exists(key):
-        return False
+    if rsvp.email is None or message_exists(key):
+        return False  # a walk-up who gave no address is told nothing by email
     event = rsvp.event
     manage_url = external_url("rsvps.manage", token=issue_rsvp_token(rsvp))
     ics, filename = attachment_for(event) if calendar else (None, None)

@@ -34,6 +34,12 @@ class NotEnoughPlaces(VigilError):
     message = _l("There are not enough places left.")
 
 
+class AddressTaken(VigilError):
+    """Only organisers see this: an address with an RSVP already, when adding by hand."""
+
+    message = _l("That address has an RSVP for this event already: search for it in the list.")
+
+
 class RsvpLocked(VigilError):
     """The event is over or cancelled, so the RSVP can no longer change."""
 

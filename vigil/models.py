@@ -164,9 +164,10 @@ class Rsvp(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     name: Mapped[str | None] = mapped_column(String(NAME_MAX))
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    # None only for a walk-up an organiser added at the spot without asking for one.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     # Case-folding can lengthen an address (ΐ becomes three characters), hence the room.
-    email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_MAX))
+    email_key: Mapped[str | None] = mapped_column(String(EMAIL_KEY_MAX))
     guests: Mapped[int] = mapped_column(Integer, default=0)
     accessibility: Mapped[str | None] = mapped_column(String(ACCESSIBILITY_MAX))
     wants_updates: Mapped[bool] = mapped_column(default=False)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import delivery, emails, outbox
-from .errors import InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
+from .errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
 from .events import ensure_rsvps_open, is_live, lock_event, places_taken
 from .extensions import db
 from .models import Event, Rsvp, RsvpStatus, RsvpToken, utcnow
@@ -56,7 +56,7 @@ def _free_places(event: Event) -> int | None:
     return event.capacity - places_taken(event)
 
 
-def _fits(event: Event, places: int) -> bool:
+def fits(event: Event, places: int) -> bool:
     free = _free_places(event)
     return free is None or places <= free
 
@@ -83,7 +83,7 @@ def create_rsvp(
     if guests < 0:
         raise ValueError("guests must not be negative")
     key = normalise_email(email)
-    status = RsvpStatus.CONFIRMED if _fits(event, 1 + guests) else RsvpStatus.WAITLISTED
+    status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
 
     existing = db.session.scalar(
         select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.email_key == key)
@@ -96,25 +96,37 @@ def create_rsvp(
         log.info("rsvp repeated rsvp=%s event=%s", existing.id, event.id)
         return RsvpResult(status=status, rsvp=existing, was_new=False)
 
+    rsvp = _add_rsvp(
+        event,
+        email=email.strip(),
+        email_key=key,
+        name=name,
+        guests=guests,
+        accessibility=accessibility,
+        wants_updates=wants_updates,
+        status=status,
+        now=now,
+    )
+    log.info("rsvp created rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
+    return RsvpResult(status=status, rsvp=rsvp, was_new=True)
+
+
+def _add_rsvp(event: Event, *, name, accessibility, now: datetime, **values) -> Rsvp:
+    """Store a new RSVP with its check-in code and queue the email saying where it stands."""
     rsvp = Rsvp(
         event=event,
         checkin_code=new_checkin_code(event),
-        email=email.strip(),
-        email_key=key,
         name=(name or "").strip() or None,
-        guests=guests,
         accessibility=(accessibility or "").strip() or None,
-        wants_updates=wants_updates,
-        status=status,
         queued_at=now,
         created_at=now,
         updated_at=now,
+        **values,
     )
     db.session.add(rsvp)
     db.session.flush()
     emails.queue_rsvp_received(rsvp)
-    log.info("rsvp created rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
-    return RsvpResult(status=status, rsvp=rsvp, was_new=True)
+    return rsvp
 
 
 CHECKIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -231,7 +243,7 @@ def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
     ensure_rsvps_open(event, now)
     if rsvp.status != RsvpStatus.CANCELLED:
         raise InvalidState(_("This RSVP is not cancelled."))
-    if _fits(event, rsvp.places):
+    if fits(event, rsvp.places):
         rsvp.status = RsvpStatus.CONFIRMED
     else:
         rsvp.status = RsvpStatus.WAITLISTED
@@ -285,3 +297,73 @@ def promote_waitlist(event: Event, now: datetime | None = None) -> list[Rsvp]:
             emails.queue_rsvp_promoted(rsvp)
         log.info("waitlist promoted event=%s count=%d", event.id, len(promoted))
     return promoted
+
+
+# ---------------------------------------------------------------- organisers' hand
+
+
+def add_walk_up(
+    event: Event,
+    *,
+    email: str | None,
+    name: str | None = None,
+    guests: int = 0,
+    accessibility: str | None = None,
+    check_in: bool = False,
+    now: datetime | None = None,
+) -> Rsvp:
+    """An RSVP an organiser adds for someone at the spot or on the phone.
+
+    Works until the event ends, after RSVPs have closed too, since walk-ups come on
+    the day. The address is optional: without one the person gets no email. Places
+    count as for anyone else, so a walk-up who does not fit is waitlisted. Raises
+    RsvpLocked when the event is not published or is over, AddressTaken when the
+    address has an RSVP for this event already.
+    """
+    now = now or utcnow()
+    event = lock_event(event)
+    if not is_live(event, now):
+        raise RsvpLocked(_("This event is over or not published, so nobody can be added."))
+    key = normalise_email(email) if email else None
+    if key is not None and db.session.scalar(
+        select(Rsvp.id).where(Rsvp.event_id == event.id, Rsvp.email_key == key)
+    ):
+        raise AddressTaken()
+    status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
+    rsvp = _add_rsvp(
+        event,
+        email=email.strip() if email else None,
+        email_key=key,
+        name=name,
+        guests=guests,
+        accessibility=accessibility,
+        wants_updates=False,
+        status=status,
+        now=now,
+        checked_in_at=now if check_in and status == RsvpStatus.CONFIRMED else None,
+    )
+    log.info("walk-up added rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
+    return rsvp
+
+
+def promote_rsvp(rsvp: Rsvp, now: datetime | None = None) -> None:
+    """Give one waitlisted RSVP a place out of turn, if it fits.
+
+    Capacity still holds: to take more people, the organiser raises the event's
+    capacity first (which promotes in waitlist order). Raises NotEnoughPlaces or
+    InvalidState.
+    """
+    now = now or utcnow()
+    event = lock_rsvp(rsvp)
+    _ensure_changeable(rsvp, now)
+    if rsvp.status != RsvpStatus.WAITLISTED:
+        raise InvalidState(_("Only a waitlisted RSVP can be moved up."))
+    if not fits(event, rsvp.places):
+        raise NotEnoughPlaces(
+            _("Not enough places left for this RSVP. Raise the event's capacity first.")
+        )
+    rsvp.status = RsvpStatus.CONFIRMED
+    rsvp.updated_at = now
+    db.session.flush()
+    emails.queue_rsvp_promoted(rsvp)
+    log.info("rsvp promoted by organiser rsvp=%s event=%s", rsvp.id, event.id)

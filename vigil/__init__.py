@@ -12,7 +12,9 @@ from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
 from .pages import organiser as organiser_pages
+from .pages import organiser_admin as organiser_admin_pages
 from .pages import organiser_events as organiser_event_pages
+from .pages import organiser_rsvps as organiser_rsvp_pages
 from .pages import rsvps as rsvp_pages
 from .pages import volunteers as volunteer_pages
 
@@ -55,7 +57,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(volunteer_pages.bp)
     app.register_blueprint(health_pages.bp)
     app.register_blueprint(organiser_pages.bp)
+    app.register_blueprint(organiser_admin_pages.bp)
     app.register_blueprint(organiser_event_pages.bp)
+    app.register_blueprint(organiser_rsvp_pages.bp)
     errors.register_error_handlers(app)
     cli.init_cli(app)
     return app

@@ -468,12 +468,14 @@ class EventForm(VigilForm):
         m.DESCRIPTION_MAX,
         multi_line=True,
         description=_l("Plain text; leave a blank line between paragraphs."),
+        render_kw={"rows": 10},
     )
     demands = TextAreaField(
         _l("Demands"),
         description=_l("One per line."),
         filters=[strip],
         validators=[Optional(), no_control_characters(True), demand_lines],
+        render_kw={"rows": 5},
     )
     venue = _text(_l("Place"), m.VENUE_MAX, _l("Say where people gather."))
     street_address = _text(_l("Street address"), m.ADDRESS_MAX, _l("Give the street address."))
@@ -552,3 +554,92 @@ class EventForm(VigilForm):
             "rsvp_opens": self.rsvp_opens.data,
             "rsvp_closes": self.rsvp_closes.data,
         }
+
+
+class WalkUpForm(VigilForm):
+    """An organiser adding someone by hand; only what the day needs, nothing required."""
+
+    name = _text(_l("Name (optional)"), m.NAME_MAX, description=_l("A first name or a nickname."))
+    email = StringField(
+        _l("Email (optional)"),
+        description=_l("Only if they want the confirmation and a link to change or cancel."),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters(), email_address],
+        render_kw={"autocomplete": "off", "type": "email", "inputmode": "email"},
+    )
+    guests = IntegerField(
+        _l("Guests with them"),
+        default=0,
+        validators=[InputRequired(_l("Enter a number of guests, 0 if none."))],
+    )
+    accessibility = _text(_l("Access needs (optional)"), m.ACCESSIBILITY_MAX, multi_line=True)
+    check_in = BooleanField(_l("They are here now: check them in"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        RsvpDetailsMixin.set_guest_limit(self)
+
+
+ROLE_CHOICES = [
+    SelectChoice("organiser", _l("Organiser: runs the events they are a member of")),
+    SelectChoice("steward", _l("Steward: checks people in at their events, nothing else")),
+    SelectChoice("admin", _l("Admin: manages accounts and every event")),
+]
+
+
+def new_password(required: bool) -> PasswordField:
+    from .organisers import PASSWORD_MAX, PASSWORD_MIN
+
+    return PasswordField(
+        _l("Password") if required else _l("New password (optional)"),
+        description=_l(
+            "%(min)d to %(max)d characters. Give it to the person in person, not by email.",
+            min=PASSWORD_MIN,
+            max=PASSWORD_MAX,
+        ),
+        validators=[
+            DataRequired(_l("Set a password.")) if required else Optional(),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=_l(
+                    "Passwords must be %(min)d to %(max)d characters long.",
+                    min=PASSWORD_MIN,
+                    max=PASSWORD_MAX,
+                ),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class AccountForm(VigilForm):
+    email = StringField(
+        _l("Email"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please enter an email address.")),
+            Length(max=m.EMAIL_MAX),
+            no_control_characters(),
+            email_address,
+        ],
+        render_kw={"autocomplete": "off", "type": "email"},
+    )
+    display_name = StringField(
+        _l("Name shown to other organisers"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Give a name.")),
+            Length(max=m.NAME_MAX),
+            no_control_characters(),
+        ],
+    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="organiser")
+    password = new_password(required=True)
+
+
+class AccountEditForm(VigilForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    active = BooleanField(_l("Active: the account can log in"))
+    events = SelectMultipleField(_l("Events"), coerce=int, validate_choice=False)
+    password = new_password(required=False)

@@ -128,3 +128,41 @@ def visible_events(organiser: Organiser) -> list[Event]:
 def add_member(organiser: Organiser, event: Event) -> None:
     if not is_member(organiser, event):
         db.session.add(EventMember(organiser=organiser, event=event))
+
+
+def set_memberships(organiser: Organiser, event_ids: set[int]) -> None:
+    """Make the account a member of exactly these events (unknown ids are ignored)."""
+    current = {m.event_id: m for m in organiser.memberships}
+    for event_id, membership in current.items():
+        if event_id not in event_ids:
+            db.session.delete(membership)
+    wanted = event_ids - set(current)
+    if wanted:
+        for event in db.session.scalars(select(Event).where(Event.id.in_(wanted))):
+            db.session.add(EventMember(organiser=organiser, event=event))
+
+
+def update_account(
+    admin: Organiser,
+    account: Organiser,
+    *,
+    role: str,
+    active: bool,
+    event_ids: set[int],
+    password: str | None = None,
+) -> None:
+    """An admin changes an account. Admins cannot demote or disable themselves, so an
+    organisation is never left without anyone who can manage accounts by mistake.
+    A new role, a disable or a new password ends the account's open sessions."""
+    if role not in OrganiserRole.ALL:
+        raise AccountError(f"Role must be one of {', '.join(OrganiserRole.ALL)}.")
+    if account.id == admin.id and (role != OrganiserRole.ADMIN or not active):
+        raise AccountError("You cannot take away your own admin role or disable yourself.")
+    if password:
+        check_password_rules(password)
+        account.password_hash = _hasher.hash(password)
+    if password or role != account.role or active != account.active:
+        account.session_version += 1
+    account.role = role
+    account.active = active
+    set_memberships(account, event_ids)

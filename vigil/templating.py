@@ -84,6 +84,8 @@ STATUS_NAMES = {
     "waitlisted": _l("waitlisted"),
 }
 
+ROLE_NAMES = {"admin": _l("admin"), "organiser": _l("organiser"), "steward": _l("steward")}
+
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -102,3 +104,4 @@ def init_templating(app: Flask) -> None:
     )
     app.jinja_env.globals["org_name"] = app.config["VIGIL_ORG_NAME"]
     app.jinja_env.globals["status_names"] = STATUS_NAMES
+    app.jinja_env.globals["role_names"] = ROLE_NAMES

@@ -246,6 +246,7 @@ def roles(slug: str):
     if not form.validate_on_submit():
         return _render_roles(event, role_form=form, status=422)
     volunteers.add_role(event, **form.values())
+    audit.record(current_user, "add role", event)
     db.session.commit()
     flash(_("Role added."))
     return redirect(url_for("organiser.roles", slug=slug), code=303)
@@ -272,6 +273,7 @@ def edit_role(role_id: int):
     form = RoleForm(obj=role) if request.method == "GET" else RoleForm()
     if request.method == "POST" and form.validate_on_submit():
         volunteers.update_role(role, **form.values())
+        audit.record(current_user, "edit role", event)
         db.session.commit()
         flash(_("Role saved."))
         return redirect(url_for("organiser.roles", slug=event.slug), code=303)
@@ -295,6 +297,7 @@ def add_shift(role_id: int):
         if isinstance(exc, volunteers.ShiftProblem):
             getattr(form, exc.field).errors = [exc.message]
         return _render_roles(event, shift_forms={role.id: form}, status=422)
+    audit.record(current_user, "add shift", event)
     db.session.commit()
     flash(_("Shift added."))
     return redirect(url_for("organiser.roles", slug=event.slug), code=303)
@@ -333,6 +336,7 @@ def edit_shift(shift_id: int):
         return render_template(
             "organiser/shift_edit.html", event=event, shift=shift, form=form, logout=CsrfOnlyForm()
         ), 422
+    audit.record(current_user, "edit shift", event, rows=told or None)
     db.session.commit()
     flash(
         ngettext(
@@ -366,6 +370,7 @@ def _confirm_removal(name: str, load, remove, done):
                 thing, event, people = load()
                 form.confirm.errors = [exc.message]
             else:
+                audit.record(current_user, f"remove {name}", event, rows=told or None)
                 db.session.commit()
                 flash(done(told))
                 return redirect(url_for("organiser.roles", slug=event.slug), code=303)
@@ -548,6 +553,7 @@ def check_in(slug: str):
             form=form,
             found=found,
             counts=attendees.checkin_counts(event),
+            can_add=organisers.can_manage(current_user, event),
             logout=CsrfOnlyForm(),
         ),
         status,

@@ -1,0 +1,118 @@
+"""Admins only: organiser accounts and the audit trail."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from .. import audit, organisers
+from ..extensions import db
+from ..forms import MAX_ID, AccountEditForm, AccountForm, CsrfOnlyForm
+from ..models import AuditEntry, Event, Organiser, OrganiserRole
+
+bp = Blueprint("organiser_admin", __name__, url_prefix="/organiser")
+
+NO_STORE = {"Cache-Control": "no-store"}
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    if current_user.role != OrganiserRole.ADMIN:
+        abort(403)
+
+
+def _render(template: str, status: int = 200, **context):
+    return render_template(template, logout=CsrfOnlyForm(), **context), status, NO_STORE
+
+
+@bp.get("/accounts")
+def accounts():
+    rows = db.session.scalars(select(Organiser).order_by(Organiser.role, Organiser.display_name))
+    return _render("organiser/accounts.html", accounts=list(rows))
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+def new_account():
+    form = AccountForm() if request.method == "POST" else AccountForm(formdata=None)
+    error = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                account = organisers.create_organiser(
+                    form.email.data, form.display_name.data, form.role.data, form.password.data
+                )
+            except organisers.AccountError as exc:
+                db.session.rollback()
+                error = exc.message
+            else:
+                audit.record(current_user, "create account")
+                db.session.commit()
+                flash(_("Account created. Now choose its events."))
+                return redirect(url_for(".edit_account", account_id=account.id), code=303)
+        return _render("organiser/account_new.html", 422, form=form, error=error)
+    return _render("organiser/account_new.html", form=form, error=None)
+
+
+def _event_choices() -> list[tuple[int, str]]:
+    events = db.session.scalars(select(Event).order_by(Event.starts_at.desc()))
+    return [(e.id, e.title) for e in events]
+
+
+@bp.route("/accounts/<int(max=2147483647):account_id>", methods=["GET", "POST"])
+def edit_account(account_id: int):
+    """Role, events, active, and a new password; a change that matters ends its sessions."""
+    account = db.session.get(Organiser, account_id) or abort(404)
+    if request.method == "GET":
+        form = AccountEditForm(
+            formdata=None,
+            role=account.role,
+            active=account.active,
+            events=[m.event_id for m in account.memberships],
+        )
+    else:
+        form = AccountEditForm()
+    form.events.choices = _event_choices()
+    error = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                organisers.update_account(
+                    current_user,
+                    account,
+                    role=form.role.data,
+                    active=bool(form.active.data),
+                    event_ids={i for i in form.events.data or [] if 1 <= i <= MAX_ID},
+                    password=form.password.data or None,
+                )
+            except organisers.AccountError as exc:
+                db.session.rollback()
+                error = exc.message
+                account = db.session.get(Organiser, account_id)
+            else:
+                audit.record(current_user, "change account")
+                db.session.commit()
+                flash(_("Account saved."))
+                return redirect(url_for(".accounts"), code=303)
+        return _render("organiser/account_edit.html", 422, form=form, account=account, error=error)
+    return _render("organiser/account_edit.html", form=form, account=account, error=None)
+
+
+@bp.get("/audit")
+def audit_log():
+    """Newest first, a page at a time. The rows hold no personal data to show."""
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+    total = db.session.scalar(select(func.count(AuditEntry.id)))
+    pages = max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1)
+    page = min(page, pages)
+    rows = db.session.execute(
+        select(AuditEntry, Organiser.display_name, Event.title)
+        .outerjoin(Organiser, AuditEntry.organiser_id == Organiser.id)
+        .outerjoin(Event, AuditEntry.event_id == Event.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(AUDIT_PAGE_SIZE)
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+    ).all()
+    return _render("organiser/audit.html", rows=rows, page=page, pages=pages, total=total)

@@ -377,13 +377,13 @@ def test_logging_out_ends_the_session_even_for_a_copied_cookie(app, make_organis
     email = make_organiser()
     client = app.test_client()
     assert login(client, email).status_code == 303
-    copied = client.get_cookie("session").value
+    copied = client.get_cookie("vigil").value
     page = client.get("/organiser/").get_data(as_text=True)
     assert (
         client.post("/organiser/logout", data={"csrf_token": csrf_token(page)}).status_code == 303
     )
     thief = app.test_client()
-    thief.set_cookie("session", copied)
+    thief.set_cookie("vigil", copied)
     assert thief.get("/organiser/").status_code == 302
 
 

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask.helpers import get_debug_flag
 
 from . import cli, database, errors, headers, logs, templating
 from .config import load_config
@@ -38,6 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
+    if app.config["VIGIL_HTTPS"] and (app.debug or get_debug_flag()):
+        # The debugger runs any code typed into an error page.
+        raise RuntimeError("debug mode is refused when VIGIL_BASE_URL is https://")
 
     logs.init_logging(app.config["LOG_LEVEL"])
     db.init_app(app)

@@ -58,6 +58,7 @@ def _env_float(name: str, default: float) -> float:
 
 def load_config(instance_path: str) -> dict:
     """Everything the app reads from its environment, with defaults for the embedded setup."""
+    https = os.environ.get("VIGIL_BASE_URL", "").startswith("https://")
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
@@ -97,11 +98,14 @@ def load_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # Secure cookies whenever Vigil is served over HTTPS.
-        "SESSION_COOKIE_SECURE": _env_bool(
-            "SESSION_COOKIE_SECURE",
-            os.environ.get("VIGIL_BASE_URL", "").startswith("https://"),
-        ),
+        # Served over HTTPS: Secure cookies with the __Host- prefix (bound to this
+        # host, path /, never sent over plain HTTP), and HSTS.
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_NAME": "__Host-vigil" if https else "vigil",
+        "VIGIL_HTTPS": https,
+        # Organiser sessions end after this long idle, and after this long in all.
+        "VIGIL_SESSION_IDLE_MINUTES": _env_int("VIGIL_SESSION_IDLE_MINUTES", 30),
+        "VIGIL_SESSION_MAX_HOURS": _env_int("VIGIL_SESSION_MAX_HOURS", 12),
         "WTF_CSRF_TIME_LIMIT": _env_int("WTF_CSRF_TIME_LIMIT", 8 * 3600),
         "BABEL_DEFAULT_LOCALE": "en_GB",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

@@ -91,6 +91,26 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> Orga
     return organiser
 
 
+def start_session(session, now: float) -> None:
+    session["login_at"] = session["seen_at"] = int(now)
+
+
+def session_is_fresh(session, now: float, config) -> bool:
+    """False once a session has been idle too long or has lasted too long in all; true
+    otherwise, and the idle clock starts again. A forgotten phone or a shared
+    computer stops being a way in."""
+    login_at, seen_at = session.get("login_at"), session.get("seen_at")
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return False
+    if now - seen_at > config["VIGIL_SESSION_IDLE_MINUTES"] * 60:
+        return False
+    if now - login_at > config["VIGIL_SESSION_MAX_HOURS"] * 3600:
+        return False
+    if int(now) - seen_at >= 60:  # a minute's precision keeps the cookie from changing always
+        session["seen_at"] = int(now)
+    return True
+
+
 def is_member(organiser: Organiser, event: Event) -> bool:
     return (
         db.session.scalar(

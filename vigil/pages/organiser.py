@@ -59,6 +59,8 @@ def init_login(manager) -> None:
         account_id, _sep, version = user_id.partition(":")
         if not account_id.isdigit() or not version.isdigit():
             return None
+        if not organisers.session_is_fresh(session, time.time(), current_app.config):
+            return None
         organiser = db.session.get(Organiser, int(account_id))
         if organiser is None or not organiser.active or organiser.session_version != int(version):
             return None
@@ -101,6 +103,7 @@ def login():
             ), 401
         db.session.commit()
         session.clear()  # a new session at log-in: nothing carried over from before
+        organisers.start_session(session, time.time())
         login_user(organiser)
         return redirect(url_for("organiser.dashboard"), code=303)
     return render_template("organiser/login.html", form=form)

@@ -1,0 +1,78 @@
+"""Sessions that end on their own, cookies bound to the host, headers on every response."""
+
+import pytest
+from helpers import login
+
+from vigil import create_app, organisers
+
+CONFIG = {"VIGIL_SESSION_IDLE_MINUTES": 30, "VIGIL_SESSION_MAX_HOURS": 12}
+
+
+def test_a_session_ends_after_30_idle_minutes_or_12_hours_in_all():
+    session = {}
+    organisers.start_session(session, 1_000_000)
+    assert organisers.session_is_fresh(session, 1_000_000 + 29 * 60, CONFIG)
+    assert session["seen_at"] == 1_000_000 + 29 * 60  # activity restarts the idle clock
+    assert not organisers.session_is_fresh(session, 1_000_000 + 60 * 60, CONFIG)
+    # busy all day: still out after 12 hours
+    session = {}
+    organisers.start_session(session, 0)
+    for minute in range(0, 12 * 60, 20):
+        assert organisers.session_is_fresh(session, minute * 60, CONFIG)
+    assert not organisers.session_is_fresh(session, 12 * 3600 + 60, CONFIG)
+    assert not organisers.session_is_fresh({}, 0, CONFIG)
+    assert not organisers.session_is_fresh({"login_at": "0", "seen_at": 0}, 0, CONFIG)
+
+
+def test_an_idle_organiser_is_sent_back_to_log_in(app, make_organiser):
+    client = app.test_client()
+    assert login(client, make_organiser("admin")).status_code == 303
+    assert client.get("/organiser/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] -= 31 * 60
+    response = client.get("/organiser/")
+    assert response.status_code == 302 and "/organiser/login" in response.headers["Location"]
+
+
+def test_every_page_is_kept_out_of_caches_unless_it_says_otherwise(client, make_event):
+    event = make_event()
+    for path in ("/", f"/events/{event.slug}", "/organiser/login", "/no-such-page"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    assert client.get("/calendar.ics").headers["Cache-Control"].startswith("public")
+    with client.get("/static/style.css") as static:
+        assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+@pytest.fixture
+def https_app(monkeypatch, tmp_path):
+    monkeypatch.setenv("VIGIL_BASE_URL", "https://vigil.example.org")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/v.sqlite3",
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "https-test",
+        }
+    )
+    return app
+
+
+def test_over_https_cookies_are_host_bound_and_hsts_is_sent(https_app):
+    response = https_app.test_client().get("/organiser/login", base_url="https://vigil.example.org")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-vigil=")
+    for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert attribute in cookie
+    assert "Domain" not in cookie
+
+
+def test_plain_http_gets_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+def test_debug_mode_is_refused_in_production(monkeypatch, tmp_path):
+    monkeypatch.setenv("VIGIL_BASE_URL", "https://vigil.example.org")
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="debug mode is refused"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})

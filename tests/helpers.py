@@ -71,3 +71,16 @@ def assert_unique_ids(html: str) -> None:
     """Duplicate ids break labels and screen readers; every id on a page must be unique."""
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+SESSION_ACTIONS = ("log in", "log out", "failed log-in")
+
+
+def audited(app) -> list[tuple[str, int | None]]:
+    """(action, rows) of the audit trail in order, leaving out log-ins and log-outs."""
+    from vigil.extensions import db
+    from vigil.models import AuditEntry
+
+    with app.app_context():
+        entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id))
+        return [(e.action, e.rows) for e in entries if e.action not in SESSION_ACTIONS]

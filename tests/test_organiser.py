@@ -5,7 +5,7 @@ import io
 
 import pytest
 from conftest import PASSWORD
-from helpers import csrf_token, login
+from helpers import audited, csrf_token, login
 
 from vigil import volunteers
 from vigil.extensions import db
@@ -623,7 +623,9 @@ def test_views_and_exports_of_personal_data_are_audited(app, make_event, make_rs
     client.get(f"/organiser/events/{event.slug}/roster")
     client.get(f"/organiser/events/{event.slug}/roster.csv")
     with app.app_context():
-        entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+        entries = db.session.scalars(
+            db.select(AuditEntry).where(AuditEntry.action != "log in").order_by(AuditEntry.id)
+        ).all()
         assert [e.action for e in entries] == [
             "view attendee list",
             "view volunteer roster",
@@ -734,7 +736,7 @@ def test_message_is_previewed_with_its_count_then_sent_once(
 
     from helpers import sent_mail
 
-    from vigil.models import AuditEntry, RsvpStatus
+    from vigil.models import RsvpStatus
 
     event = make_event()
     make_rsvp(event, email="a@example.org", wants_updates=True)
@@ -761,7 +763,7 @@ def test_message_is_previewed_with_its_count_then_sent_once(
     assert sorted(m["To"] for m in mails) == ["a@example.org", "b@example.org"]
     assert all(m["Subject"] == "Bring candles" for m in mails)
     with app.app_context():
-        assert [(a.action, a.rows) for a in db.session.scalars(db.select(AuditEntry))] == [
+        assert audited(app) == [
             ("message attendees", 2),
             ("message attendees", 0),
         ]

@@ -3,12 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import csrf_token, login
+from helpers import audited, csrf_token, login
 
 from vigil import event_editing
 from vigil.extensions import db
 from vigil.models import (
-    AuditEntry,
     Event,
     EventMember,
     EventStatus,
@@ -85,9 +84,7 @@ def test_an_organiser_creates_a_draft_in_local_time_then_publishes_it(app, make_
     assert response.status_code == 303
     assert stored(app, "free-joshua-wong").status == EventStatus.PUBLISHED
     assert app.test_client().get("/events/free-joshua-wong").status_code == 200
-    with app.app_context():
-        actions = [a.action for a in db.session.scalars(db.select(AuditEntry))]
-    assert actions == ["create event", "publish event"]
+    assert [action for action, _ in audited(app)] == ["create event", "publish event"]
 
 
 @pytest.mark.parametrize(
@@ -194,9 +191,7 @@ def test_cancelling_asks_with_the_count_then_emails_and_publishing_again_tells_t
     reinstated = stored(app, "called-off")
     assert reinstated.status == EventStatus.PUBLISHED and reinstated.sequence == 2
     assert outbox_kinds(app).count("event_changed") == 2
-    with app.app_context():
-        rows = [(a.action, a.rows) for a in db.session.scalars(db.select(AuditEntry))]
-    assert rows == [("cancel event", 2), ("reinstate event", 2)]
+    assert audited(app) == [("cancel event", 2), ("reinstate event", 2)]
 
 
 def test_an_event_people_have_rsvped_to_cannot_be_unpublished(

@@ -3,12 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from helpers import csrf_token, login
+from helpers import audited, csrf_token, login
 
 from vigil import rsvps
 from vigil.errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpLocked
 from vigil.extensions import db
-from vigil.models import AuditEntry, Event, EventStatus, OutboxMessage, Rsvp, RsvpStatus
+from vigil.models import Event, EventStatus, OutboxMessage, Rsvp, RsvpStatus
 from vigil.models import utcnow as now
 
 
@@ -34,8 +34,7 @@ def kinds(app) -> list[str]:
 
 
 def audit_actions(app) -> list[tuple]:
-    with app.app_context():
-        return [(a.action, a.rows) for a in db.session.scalars(db.select(AuditEntry))]
+    return audited(app)
 
 
 def test_a_walk_up_without_an_address_is_added_and_checked_in(app, make_event, make_organiser):

@@ -2,6 +2,7 @@
 
 import logging
 import signal
+import sys
 import threading
 from datetime import date, timedelta
 from pathlib import Path
@@ -278,7 +279,29 @@ def organiser_add_member(email: str, slug: str):
     click.echo("added")
 
 
+audit_cli = AppGroup("audit", help="The organisers' audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the audit trail's hash chain; exit 1 at the first row that was changed,
+    removed or slipped in. Keep the printed head hash elsewhere to catch rows cut
+    off the end."""
+    from .audit import verify_chain
+
+    report = verify_chain()
+    if report.broken_at is not None:
+        click.echo(
+            f"audit chain BROKEN at entry {report.broken_at} "
+            f"(after {report.entries} intact entries)",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"audit chain intact: {report.entries} entries, head {report.head}")
+
+
 def init_cli(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
     app.cli.add_command(events_cli)
     app.cli.add_command(organiser_cli)
     app.cli.add_command(volunteers_cli)

@@ -46,8 +46,21 @@ def init_database(app: Flask) -> None:
 
             @app.before_request
             def read_only_transaction():
-                if request.method in READ_ONLY_METHODS and not db.session().in_transaction():
-                    db.session.connection(execution_options={"vigil_read_only": True})
+                # Organiser pages write an audit row for every look at personal data,
+                # so they take the write lock up front like any other write.
+                if (
+                    request.method in READ_ONLY_METHODS
+                    and not request.path.startswith("/organiser/")
+                    and not db.session().in_transaction()
+                ):
+                    begin_read_only()
+
+
+def begin_read_only() -> None:
+    """Start the session's next transaction as a plain deferred BEGIN on SQLite, so a
+    long read (an export) never holds the write lock. No-op elsewhere."""
+    if is_sqlite() and not db.session().in_transaction():
+        db.session.connection(execution_options={"vigil_read_only": True})
 
 
 def is_sqlite() -> bool:

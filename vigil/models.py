@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    DDL,
     JSON,
     CheckConstraint,
     DateTime,
@@ -488,3 +489,28 @@ class AuditEntry(db.Model):
     )
     rows: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Each row's hash covers its content and the previous row's hash, so editing or
+    # deleting any row breaks the chain (see audit.verify_chain).
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# Append-only in the database too: an UPDATE or DELETE on the audit trail fails.
+for _dialect, _statements in {
+    "sqlite": [
+        "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries "
+        "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END",
+        "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries "
+        "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit entries are append-only'; END $$",
+        "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
+        "FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()",
+    ],
+}.items():
+    for _statement in _statements:
+        event.listen(
+            AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
+        )

@@ -28,6 +28,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import attendees, audit, organisers, volunteers
 from ..cli import ROSTER_COLUMNS
+from ..database import begin_read_only
 from ..event_files import to_utc
 from ..events import RsvpCounts, rsvp_counts
 from ..extensions import db, limiter
@@ -95,12 +96,16 @@ def login():
             ) else 422
         organiser = organisers.authenticate(form.email.data, form.password.data)
         if organiser is None:
+            # The account tried, if there is one, so admins see who is being targeted.
+            audit.record(organisers.find_organiser(form.email.data[:254]), "failed log-in")
+            db.session.commit()
             time.sleep(current_app.config["VIGIL_LOGIN_FAILURE_DELAY_SECONDS"])
             return render_template(
                 "organiser/login.html",
                 form=form,
                 error=_("That email and password do not match an active account."),
             ), 401
+        audit.record(organiser, "log in")
         db.session.commit()
         session.clear()  # a new session at log-in: nothing carried over from before
         organisers.start_session(session, time.time())
@@ -116,6 +121,7 @@ def logout():
         abort(400)
     # Ends this account's sessions everywhere: a copied cookie stops working too.
     organisers.end_sessions(current_user)
+    audit.record(current_user, "log out")
     db.session.commit()
     logout_user()
     session.clear()
@@ -479,6 +485,7 @@ def attendee_csv(slug: str):
     db.session.commit()
 
     def generate():
+        begin_read_only()  # after the audit row's commit: the rows are read without a lock
         buffer = io.StringIO()
         buffer.write("\ufeff")
         write_csv(buffer, attendees.ATTENDEE_COLUMNS, [])

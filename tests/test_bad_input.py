@@ -13,7 +13,13 @@ def count_rsvps(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Rsvp))
 
 
-GOOD = {"email": "ada@example.org", "name": "Ada", "guests": "0", "accessibility": ""}
+GOOD = {
+    "email": "ada@example.org",
+    "name": "Ada",
+    "guests": "0",
+    "accessibility": "",
+    "consent": "y",
+}
 
 
 @pytest.mark.parametrize(

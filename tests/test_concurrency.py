@@ -39,7 +39,12 @@ def test_200_simultaneous_rsvps_for_50_places_over_http(app, make_event):
         barrier.wait()
         response = client.post(
             f"{url}/rsvp",
-            data={"csrf_token": token, "email": f"person{i}@example.org", "guests": "0"},
+            data={
+                "csrf_token": token,
+                "email": f"person{i}@example.org",
+                "guests": "0",
+                "consent": "y",
+            },
         )
         return response.status_code
 

@@ -34,9 +34,15 @@ def test_a_whole_rsvp_flow_logs_no_personal_data(app, client, make_event, caplog
             "name": "Wang Secret",
             "guests": "0",
             "accessibility": "wheelchair",
+            "consent": "y",
         },
     )
-    submit(client, url, f"{url}/rsvp", {"email": "second.person@example.org", "guests": "0"})
+    submit(
+        client,
+        url,
+        f"{url}/rsvp",
+        {"email": "second.person@example.org", "guests": "0", "consent": "y"},
+    )
     link = manage_link(sent_mail(app)[0])
     submit(client, link, link, {"action": "update", "name": "Wang Secret 2", "guests": "0"})
     submit(client, link, link, {"action": "cancel"})

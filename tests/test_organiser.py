@@ -716,7 +716,7 @@ def test_manage_page_and_confirmation_show_the_check_in_code(app, client, make_e
 
     event = make_event()
     url = f"/events/{event.slug}"
-    submit(client, url, f"{url}/rsvp", {"email": "code@example.org", "guests": "0"})
+    submit(client, url, f"{url}/rsvp", {"email": "code@example.org", "guests": "0", "consent": "y"})
     (msg,) = sent_mail(app)
     body = text_body(msg)
     code = body.split("Your check-in code for the stewards at the event: ")[1].split()[0]

@@ -10,7 +10,13 @@ from vigil.models import Rsvp
 
 
 def rsvp(client, event, **data):
-    fields = {"email": "ada@example.org", "name": "", "guests": "0", "accessibility": ""}
+    fields = {
+        "email": "ada@example.org",
+        "name": "",
+        "guests": "0",
+        "accessibility": "",
+        "consent": "y",
+    }
     fields.update(data)
     url = f"/events/{event.slug}"
     return submit(client, url, f"{url}/rsvp", fields)

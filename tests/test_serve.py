@@ -45,7 +45,7 @@ def test_serve_takes_an_rsvp_and_writes_its_email_into_the_instance_folder(tmp_p
         page = opener.open(f"{base}/events/{slug}", timeout=5).read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         form = urllib.parse.urlencode(
-            {"csrf_token": token, "email": "serve@example.org", "guests": "0"}
+            {"csrf_token": token, "email": "serve@example.org", "guests": "0", "consent": "y"}
         ).encode()
         done = opener.open(f"{base}/events/{slug}/rsvp", data=form, timeout=5)
         assert done.url.endswith(f"/events/{slug}/rsvp/done")

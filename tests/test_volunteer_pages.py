@@ -21,6 +21,7 @@ def volunteer(client, event, shift_ids, **data):
         "languages": "",
         "notes": "",
         "shifts": [str(s) for s in shift_ids],
+        "consent": "y",
     }
     fields.update(data)
     url = f"/events/{event.slug}/volunteer"
@@ -166,7 +167,12 @@ def test_closed_events_and_bad_tokens(app, client, make_event, make_roles):
     page = client.get(f"/events/{make_event().slug}").get_data(as_text=True)  # any form
     response = client.post(
         f"/events/{event.slug}/volunteer",
-        data={"csrf_token": csrf_token(page), "email": "a@b.org", "shifts": str(leaflets)},
+        data={
+            "csrf_token": csrf_token(page),
+            "email": "a@b.org",
+            "shifts": str(leaflets),
+            "consent": "y",
+        },
     )
     assert response.status_code == 409
     for token in ("x", "A" * 43):

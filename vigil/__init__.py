@@ -16,6 +16,7 @@ from .pages import organiser as organiser_pages
 from .pages import organiser_admin as organiser_admin_pages
 from .pages import organiser_events as organiser_event_pages
 from .pages import organiser_rsvps as organiser_rsvp_pages
+from .pages import privacy as privacy_pages
 from .pages import rsvps as rsvp_pages
 from .pages import volunteers as volunteer_pages
 
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(rsvp_pages.bp)
     app.register_blueprint(volunteer_pages.bp)
     app.register_blueprint(health_pages.bp)
+    app.register_blueprint(privacy_pages.bp)
     app.register_blueprint(organiser_pages.bp)
     app.register_blueprint(organiser_admin_pages.bp)
     app.register_blueprint(organiser_event_pages.bp)

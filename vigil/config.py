@@ -67,6 +67,9 @@ def load_config(instance_path: str) -> dict:
         "VIGIL_BASE_URL": os.environ.get("VIGIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "VIGIL_ORG_NAME": os.environ.get("VIGIL_ORG_NAME", "Vigil"),
         "VIGIL_MAX_GUESTS": _env_int("VIGIL_MAX_GUESTS", 4),
+        # Personal data is deleted this many days after an event ends (see purge).
+        "VIGIL_RETENTION_DAYS": _env_int("VIGIL_RETENTION_DAYS", 30),
+        "VIGIL_CONTACT_EMAIL": os.environ.get("VIGIL_CONTACT_EMAIL") or None,
         "VIGIL_SQLITE_BUSY_TIMEOUT_MS": _env_int("VIGIL_SQLITE_BUSY_TIMEOUT_MS", 30000),
         # Outgoing mail. Without MAIL_SERVER, messages are written to instance/mail/.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

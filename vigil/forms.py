@@ -33,6 +33,7 @@ from wtforms.validators import (
 )
 
 from . import models as m
+from .privacy import is_watched_mailbox
 
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -137,7 +138,32 @@ def email_field(description) -> StringField:
     )
 
 
-class RsvpForm(RsvpDetailsMixin, VigilForm):
+class ConsentMixin:
+    """Attending a protest reveals a political opinion: the person agrees explicitly,
+    by ticking a box that starts unticked, and the privacy notice is one tap away."""
+
+    consent = BooleanField(
+        _l(
+            "I agree that the organisers keep these details to run this event, "
+            "as the privacy notice explains"
+        ),
+        validators=[
+            DataRequired(_l("Please tick the box to agree, or we cannot keep your details."))
+        ],
+    )
+    # Set once the person has seen the warning about their mail provider.
+    mailbox_warning_seen = HiddenField()
+
+    def needs_mailbox_warning(self) -> bool:
+        """True the first time an address at a watched provider is sent: the form is
+        shown again with the warning, and the address is taken if sent once more."""
+        if self.mailbox_warning_seen.data == "1" or not is_watched_mailbox(self.email.data):
+            return False
+        self.mailbox_warning_seen.data = "1"
+        return True
+
+
+class RsvpForm(ConsentMixin, RsvpDetailsMixin, VigilForm):
     email = email_field(
         _l("Needed to send you a confirmation and a private link to change or cancel.")
     )
@@ -196,7 +222,7 @@ class ShiftChoiceMixin:
     )
 
 
-class VolunteerForm(ShiftChoiceMixin, VigilForm):
+class VolunteerForm(ConsentMixin, ShiftChoiceMixin, VigilForm):
     email = email_field(_l("For your confirmation, your shifts and a private link to change them."))
     name = StringField(
         _l("Name or pseudonym (optional)"),

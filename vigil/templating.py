@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from .dates import format_moment, format_short_date, format_span
 from .links import external_url
 from .models import Event
+from .privacy import is_watched_mailbox
 
 
 def paragraphs(text: str | None) -> Markup:
@@ -100,6 +101,7 @@ def init_templating(app: Flask) -> None:
         event_day=lambda e: format_short_date(e.starts_at, e.timezone),
         shift_when=lambda s: format_span(s.starts_at, s.ends_at, s.role.event.timezone),
         moment=format_moment,
+        watched_mailbox=is_watched_mailbox,
         html_lang=lambda: str(get_locale() or "en").replace("_", "-"),
     )
     app.jinja_env.globals["org_name"] = app.config["VIGIL_ORG_NAME"]

@@ -32,6 +32,8 @@ def create(slug: str):
     form = RsvpForm()
     if not form.validate_on_submit():
         return render_event_page(event, form, status=invalid_status(form))
+    if form.needs_mailbox_warning():
+        return render_event_page(event, form)
     try:
         result = rsvps.create_rsvp(event, email=form.email.data, **form.details())
     except VigilError as exc:

@@ -66,6 +66,8 @@ def signup(slug: str):
     form = VolunteerForm()
     if not form.validate_on_submit():
         return render_signup(event, form, status=invalid_status(form))
+    if form.needs_mailbox_warning():
+        return render_signup(event, form)
     try:
         volunteers.sign_up(
             event,

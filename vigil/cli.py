@@ -279,6 +279,29 @@ def organiser_add_member(email: str, slug: str):
     click.echo("added")
 
 
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only list the events that are due.")
+@with_appcontext
+def purge_command(dry_run: bool):
+    """Delete attendees' and volunteers' details of events whose retention period is over
+    (VIGIL_RETENTION_DAYS after the end, or the event's own), keeping the numbers."""
+    from .retention import due_events, purge
+
+    days = current_app.config["VIGIL_RETENTION_DAYS"]
+    if dry_run:
+        for event in due_events(days):
+            click.echo(f"due: {event.slug}")
+        db.session.rollback()
+        return
+    done = purge(days)
+    for purged in done:
+        click.echo(
+            f"purged {purged.slug}: {purged.rsvps} RSVPs, {purged.signups} volunteers, "
+            f"{len(purged.messages)} emails"
+        )
+    click.echo(f"{len(done)} events purged")
+
+
 audit_cli = AppGroup("audit", help="The organisers' audit trail.")
 
 
@@ -302,6 +325,7 @@ def audit_verify():
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
+    app.cli.add_command(purge_command)
     app.cli.add_command(events_cli)
     app.cli.add_command(organiser_cli)
     app.cli.add_command(volunteers_cli)

@@ -27,6 +27,8 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros, not left in free pages of the file.
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -65,3 +67,17 @@ def begin_read_only() -> None:
 
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
+
+
+def flush_deleted_data() -> None:
+    """After an erasure or a purge has committed: on SQLite, copy the write-ahead log
+    into the database file and empty it, so the deleted rows survive in neither (with
+    secure_delete on, their pages are zeros). PostgreSQL never dumps deleted rows."""
+    if is_sqlite():
+        # Outside any transaction (a checkpoint cannot run inside one): the driver
+        # connection is in autocommit mode, see on_connect.
+        raw = db.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()

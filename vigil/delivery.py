@@ -241,16 +241,32 @@ def drain(transport=None, settings: WorkerSettings | None = None) -> Counter:
             return totals  # only deferrals: wait for their next attempt time
 
 
+PURGE_INTERVAL_SECONDS = 24 * 3600
+
+
+def _purge() -> None:
+    """Retention runs with the worker, so it never depends on someone remembering."""
+    from .retention import purge  # retention deletes mail file copies through this module
+
+    done = purge(current_app.config["VIGIL_RETENTION_DAYS"])
+    if done:
+        log.info("retention: purged %d events", len(done))
+
+
 def run_worker(stop: threading.Event, poll_seconds: float) -> None:
     """Deliver until `stop` is set; a stop never interrupts a message half-way."""
     transport = transport_from_config()
     settings = WorkerSettings.from_config()
     log.info("mail worker started (%s)", type(transport).__name__)
+    next_purge = time.monotonic()  # at start, then once a day
     while not stop.is_set():
         try:
             totals = drain(transport, settings)
             if totals:
                 log.info("mail worker: %s", dict(totals))
+            if time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
+                _purge()
         except Exception as exc:  # keep the worker alive; where it failed goes to the log
             log.error("mail worker batch failed: %s", describe_exception(exc))
             db.session.rollback()

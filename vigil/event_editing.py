@@ -42,6 +42,7 @@ EDITABLE = (
     "capacity",
     "rsvp_opens_at",
     "rsvp_closes_at",
+    "retention_days",
 )
 
 # Form names of the local times, and the columns they are stored in.

@@ -40,6 +40,7 @@ FIELDS = {
     "rsvp_opens": (False, None, "datetime"),
     "rsvp_closes": (False, None, "datetime"),
     "status": (False, None, "status"),
+    "retention_days": (False, None, "capacity"),
     "roles": (False, None, "roles"),
 }
 
@@ -243,7 +244,14 @@ def parse_event(raw: dict) -> dict:
         columns.setdefault(key, "")
     columns.setdefault("demands", [])
     columns.setdefault("roles", [])
-    for key in ("latitude", "longitude", "capacity", "rsvp_opens_at", "rsvp_closes_at"):
+    for key in (
+        "latitude",
+        "longitude",
+        "capacity",
+        "rsvp_opens_at",
+        "rsvp_closes_at",
+        "retention_days",
+    ):
         columns.setdefault(key, None)
     return columns
 

@@ -546,6 +546,15 @@ class EventForm(VigilForm):
     )
     rsvp_opens = _local_time(_l("RSVPs open (optional)"))
     rsvp_closes = _local_time(_l("RSVPs close (optional)"))
+    retention_days = IntegerField(
+        _l("Delete attendees' details this many days after the event (optional)"),
+        description=_l("Leave empty for the usual period. Only the numbers are kept."),
+        validators=[
+            Optional(),
+            NumberRange(0, 3650, _l("Give a number of days from 0 to 3650.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 0},
+    )
     confirm = BooleanField(_l("Yes, save and email them"))
 
     def __init__(self, *args, **kwargs):
@@ -579,6 +588,7 @@ class EventForm(VigilForm):
             "capacity": self.capacity.data,
             "rsvp_opens": self.rsvp_opens.data,
             "rsvp_closes": self.rsvp_closes.data,
+            "retention_days": self.retention_days.data,
         }
 
 

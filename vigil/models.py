@@ -88,6 +88,7 @@ class Event(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity"),
         CheckConstraint("sequence >= 0", name="sequence"),
+        CheckConstraint("retention_days IS NULL OR retention_days >= 0", name="retention_days"),
         Index("ix_events_status_starts_at", "status", "starts_at"),
         # Ids are never reused (SQLite would reuse the highest after a delete), so
         # anything keyed by an id, like an email's dedupe key, stays unambiguous.
@@ -116,6 +117,11 @@ class Event(db.Model):
     rsvp_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rsvp_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)
+    # Days after the end before attendees' details are deleted; None: the default.
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    # Set when the details were deleted; the numbers are kept for the records.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_counts: Mapped[dict | None] = mapped_column(JSON)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Rises with every stored change of any kind (see bump_event_revision), so a
     # cheap sum over the feed's events tells whether the feed's bytes changed.

@@ -222,6 +222,11 @@ def forget_signup(signup_id: int) -> list[int]:
     return _forget(OutboxMessage.signup_id == signup_id)
 
 
+def forget_event(event_id: int) -> list[int]:
+    """Every message about an event whose people's details are being purged."""
+    return _forget(OutboxMessage.event_id == event_id)
+
+
 def _forget(owner) -> list[int]:
     ids = list(db.session.scalars(select(OutboxMessage.id).where(owner)))
     if ids:

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 
 from .. import rsvps
+from ..database import flush_deleted_data
 from ..dates import format_span
 from ..errors import NotEnoughPlaces, RsvpGone, VigilError
 from ..events import RsvpWindow, places_left, rsvp_window
@@ -160,5 +161,6 @@ def manage(token: str):
     db.session.commit()
     flash(action.done(rsvp))
     if action.form is EraseRsvpForm:
+        flush_deleted_data()
         return redirect(url_for("events.show", slug=slug), code=303)
     return redirect(url_for("rsvps.manage", token=token), code=303)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 
 from .. import volunteers
+from ..database import flush_deleted_data
 from ..errors import VigilError
 from ..event_calendar import shifts_file
 from ..extensions import db
@@ -175,6 +176,7 @@ def manage(token: str):
             slug = signup.event.slug
             volunteers.withdraw(signup)
             db.session.commit()
+            flush_deleted_data()
             flash(_("You have withdrawn, and everything you gave us has been erased."))
             return redirect(url_for("events.show", slug=slug), code=303)
         else:

@@ -99,6 +99,9 @@ def app(database_url, tmp_path):
             "VIGIL_BASE_URL": "http://vigil.test",
             "VIGIL_MAIL_RETRY_BASE_SECONDS": 0.05,
             "VIGIL_LOGIN_FAILURE_DELAY_SECONDS": 0,
+            # Tests send many forms from one client; test_rate_limits checks the defaults.
+            "VIGIL_FORM_LIMIT_PER_CLIENT": "100000 per minute",
+            "VIGIL_FORM_LIMIT_PER_ADDRESS": "100000 per minute",
         }
     )
     from vigil.extensions import limiter

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.helpers import get_debug_flag
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, database, errors, headers, logs, templating
 from .config import load_config
@@ -44,6 +45,10 @@ def create_app(config: dict | None = None) -> Flask:
         # The debugger runs any code typed into an error page.
         raise RuntimeError("debug mode is refused when VIGIL_BASE_URL is https://")
 
+    if app.config["VIGIL_PROXIES"]:
+        # Behind a reverse proxy: the client's address and scheme come from its headers.
+        n = app.config["VIGIL_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     logs.init_logging(app.config["LOG_LEVEL"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))

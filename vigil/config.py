@@ -97,6 +97,16 @@ def load_config(instance_path: str) -> dict:
         "VIGIL_LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
             "VIGIL_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes;20 per day"
         ),
+        # Public forms (RSVP, volunteer): per client, generous enough for a group on
+        # one Wi-Fi network; per email address, to stop floods with one address.
+        "VIGIL_FORM_LIMIT_PER_CLIENT": os.environ.get(
+            "VIGIL_FORM_LIMIT_PER_CLIENT", "60 per minute;600 per hour"
+        ),
+        "VIGIL_FORM_LIMIT_PER_ADDRESS": os.environ.get(
+            "VIGIL_FORM_LIMIT_PER_ADDRESS", "5 per hour;20 per day"
+        ),
+        # How many reverse proxies in front set X-Forwarded-For / -Proto (0: none).
+        "VIGIL_PROXIES": _env_int("VIGIL_PROXIES", 0),
         "VIGIL_LOGIN_FAILURE_DELAY_SECONDS": _env_float("VIGIL_LOGIN_FAILURE_DELAY_SECONDS", 0.5),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,

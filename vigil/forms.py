@@ -153,6 +153,12 @@ class ConsentMixin:
     )
     # Set once the person has seen the warning about their mail provider.
     mailbox_warning_seen = HiddenField()
+    # A honeypot: hidden from people (and from screen readers and the keyboard), so
+    # only a script filling in every field puts anything here.
+    website = StringField(_l("Leave this empty"))
+
+    def is_from_a_script(self) -> bool:
+        return bool(self.website.data)
 
     def needs_mailbox_warning(self) -> bool:
         """True the first time an address at a watched provider is sent: the form is

@@ -56,6 +56,11 @@ def _free_places(event: Event) -> int | None:
     return event.capacity - places_taken(event)
 
 
+def status_for_new(event: Event, guests: int) -> str:
+    """What a new RSVP would get now (no lock: for answers that store nothing)."""
+    return RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
+
+
 def fits(event: Event, places: int) -> bool:
     free = _free_places(event)
     return free is None or places <= free

@@ -4,7 +4,6 @@ Every page needs a log-in; an event outside a person's events is a 404 (it does 
 exist for them) and a task outside their role is a 403.
 """
 
-import hashlib
 import io
 import time
 import uuid
@@ -43,8 +42,8 @@ from ..forms import (
     ShiftForm,
 )
 from ..models import Event, Organiser, Role, Rsvp, Shift
-from ..rsvps import normalise_email
 from ..spreadsheets import write_csv
+from ..throttling import account_key, client_key
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -68,23 +67,18 @@ def init_login(manager) -> None:
         return organiser
 
 
-def _account_key() -> str:
-    """Throttle by the account tried, hashed so no address sits in the limiter store."""
-    email = request.form.get("email", "")[:254]
-    return "login:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()
-
-
 @bp.route("/login", methods=["GET", "POST"])
 # Every attempt counts, before the password is checked: counting only failures
 # afterwards would let many parallel guesses all pass the check first.
 @limiter.limit(
     lambda: current_app.config["VIGIL_LOGIN_LIMIT_PER_CLIENT"],
     methods=["POST"],
+    key_func=client_key,
 )
 @limiter.limit(
     lambda: current_app.config["VIGIL_LOGIN_LIMIT_PER_ACCOUNT"],
     methods=["POST"],
-    key_func=_account_key,
+    key_func=account_key,
 )
 def login():
     """The error never says whether the address has an account."""

@@ -1,5 +1,6 @@
 """RSVP pages: the form's target, the confirmation page, and the private manage page."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,9 +15,11 @@ from ..events import RsvpWindow, places_left, rsvp_window
 from ..extensions import db
 from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
+from ..throttling import form_limits
 from .events import event_or_404, render_event_page
 
 bp = Blueprint("rsvps", __name__)
+log = logging.getLogger(__name__)
 
 _OUTCOME = "rsvp_outcome"
 
@@ -27,21 +30,28 @@ def invalid_status(form) -> int:
 
 
 @bp.post("/events/<slug>/rsvp")
+@form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
 def create(slug: str):
-    """Raises NotFound for an unknown or draft event."""
+    """Raises NotFound for an unknown or draft event; 429 past the rate limits."""
     event = event_or_404(slug)
     form = RsvpForm()
     if not form.validate_on_submit():
         return render_event_page(event, form, status=invalid_status(form))
-    if form.needs_mailbox_warning():
-        return render_event_page(event, form)
-    try:
-        result = rsvps.create_rsvp(event, email=form.email.data, **form.details())
-    except VigilError as exc:
-        return render_event_page(event, form, error=exc.message, status=exc.status_code)
-    db.session.commit()
+    if form.is_from_a_script():
+        # Answered like any RSVP, so the script learns nothing; nothing is kept.
+        log.info("honeypot filled on rsvp form event=%s", event.id)
+        status = rsvps.status_for_new(event, form.guests.data)
+    else:
+        if form.needs_mailbox_warning():
+            return render_event_page(event, form)
+        try:
+            result = rsvps.create_rsvp(event, email=form.email.data, **form.details())
+        except VigilError as exc:
+            return render_event_page(event, form, error=exc.message, status=exc.status_code)
+        db.session.commit()
+        status = result.status
     # Only the outcome goes into the session: never the link, never the address.
-    session[_OUTCOME] = {"slug": event.slug, "status": result.status}
+    session[_OUTCOME] = {"slug": event.slug, "status": status}
     return redirect(url_for("rsvps.done", slug=event.slug), code=303)
 
 

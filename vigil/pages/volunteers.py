@@ -1,6 +1,7 @@
 """Volunteer pages: the sign-up form, the confirmation, the private manage page and feed."""
 
 import hashlib
+import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -13,11 +14,13 @@ from ..extensions import db
 from ..forms import AddShiftsForm, CsrfOnlyForm, DropShiftForm, VolunteerForm, WithdrawForm
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
+from ..throttling import form_limits
 from .calendars import calendar_response
 from .events import event_or_404
 from .rsvps import invalid_status
 
 bp = Blueprint("volunteers", __name__)
+log = logging.getLogger(__name__)
 
 _DONE = "volunteer_done"
 
@@ -59,6 +62,7 @@ def render_signup(event: Event, form: VolunteerForm, error=None, status=200):
 
 
 @bp.route("/events/<slug>/volunteer", methods=["GET", "POST"])
+@form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
 def signup(slug: str):
     """Raises NotFound for unknown or draft events."""
     event = event_or_404(slug)
@@ -67,6 +71,10 @@ def signup(slug: str):
     form = VolunteerForm()
     if not form.validate_on_submit():
         return render_signup(event, form, status=invalid_status(form))
+    if form.is_from_a_script():
+        log.info("honeypot filled on volunteer form event=%s", event.id)
+        session[_DONE] = event.slug
+        return redirect(url_for("volunteers.done", slug=event.slug), code=303)
     if form.needs_mailbox_warning():
         return render_signup(event, form)
     try:

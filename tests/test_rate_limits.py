@@ -1,0 +1,222 @@
+"""Hostile floods: per-client and per-address limits with 429 and Retry-After, a honeypot,
+limits shared between processes through Redis, and no address in the limiter's store."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+from conftest import free_port
+from helpers import csrf_token
+from sqlalchemy import func, select
+
+from vigil.config import load_config
+from vigil.extensions import db, limiter
+from vigil.models import OutboxMessage, Rsvp, VolunteerSignup
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS = load_config("/nonexistent")
+
+
+@pytest.fixture
+def default_limits(app):
+    app.config.update(
+        VIGIL_FORM_LIMIT_PER_CLIENT=DEFAULTS["VIGIL_FORM_LIMIT_PER_CLIENT"],
+        VIGIL_FORM_LIMIT_PER_ADDRESS=DEFAULTS["VIGIL_FORM_LIMIT_PER_ADDRESS"],
+    )
+    return app
+
+
+def rsvp(client, event, email, **extra):
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "email": email, "guests": "0", "consent": "y"}
+    return client.post(f"/events/{event.slug}/rsvp", data={**data, **extra})
+
+
+def stored(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_group_on_one_network_can_all_rsvp(default_limits, make_event):
+    event = make_event()
+    client = default_limits.test_client()
+    statuses = [rsvp(client, event, f"member{i}@example.org").status_code for i in range(50)]
+    assert statuses == [303] * 50
+    assert stored(default_limits, Rsvp) == 50
+
+
+def test_a_flood_from_one_client_is_refused_with_retry_after(default_limits, make_event):
+    event = make_event()
+    client = default_limits.test_client()
+    token = csrf_token(client.get(f"/events/{event.slug}").get_data(as_text=True))
+    statuses = []
+    for i in range(70):
+        response = client.post(
+            f"/events/{event.slug}/rsvp",
+            data={
+                "csrf_token": token,
+                "email": f"bot{i}@example.org",
+                "guests": "0",
+                "consent": "y",
+            },
+        )
+        statuses.append(response.status_code)
+    assert statuses[:60] == [303] * 60
+    assert set(statuses[60:]) == {429}
+    assert int(response.headers["Retry-After"]) > 0
+    html = response.get_data(as_text=True)
+    assert "Too many requests" in html and "<footer" in html  # the site's own error page
+    assert stored(default_limits, Rsvp) == 60
+
+
+def test_one_address_cannot_be_used_to_flood_someone(default_limits, make_event):
+    """The same address over and over: a mailbox must not be bombed with links."""
+    event, other = make_event(), make_event()
+    statuses = [
+        rsvp(default_limits.test_client(), e, "Target@Example.org").status_code
+        for e in (event, other, event, other, event, other)
+    ]
+    assert statuses == [303] * 5 + [429]
+    # case does not get around it
+    assert rsvp(default_limits.test_client(), event, "target@example.org").status_code == 429
+
+
+def test_volunteer_sign_ups_are_limited_too(default_limits, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    client = default_limits.test_client()
+    url = f"/events/{event.slug}/volunteer"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    statuses = [
+        client.post(
+            url,
+            data={
+                "csrf_token": token,
+                "email": "same@example.org",
+                "shifts": str(leaflets),
+                "consent": "y",
+            },
+        ).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [303] * 5 + [429]  # repeats look like sign-ups, then the limit
+    assert stored(default_limits, VolunteerSignup) == 1
+
+
+def test_the_limiter_store_holds_no_address(default_limits, make_event):
+    event = make_event()
+    client = default_limits.test_client()
+    rsvp(client, event, "someone.private@example.org")
+    keys = " ".join(str(k) for k in limiter.storage.storage)
+    assert keys  # the limits counted something
+    assert "someone.private" not in keys and "127.0.0.1" not in keys
+
+
+def test_a_filled_honeypot_is_answered_like_an_rsvp_but_nothing_is_kept(app, client, make_event):
+    event = make_event()
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    trap = re.search(r'<div class="hp" aria-hidden="true">.*?</div>', page).group(0)
+    assert 'tabindex="-1"' in trap and 'autocomplete="off"' in trap
+    response = rsvp(client, event, "bot@example.org", website="http://spam.example")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/events/{event.slug}/rsvp/done"
+    assert "You have a place." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert stored(app, Rsvp) == 0 and stored(app, OutboxMessage) == 0
+
+
+def test_a_filled_honeypot_on_the_volunteer_form_keeps_nothing(app, client, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    url = f"/events/{event.slug}/volunteer"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "email": "bot@example.org",
+            "shifts": str(leaflets),
+            "consent": "y",
+            "website": "x",
+        },
+    )
+    assert response.status_code == 303
+    assert stored(app, VolunteerSignup) == 0 and stored(app, OutboxMessage) == 0
+
+
+def _server(env, port):
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "vigil", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_two_processes_share_the_limits_through_redis(tmp_path):
+    prefix = "vigil-test-" + secrets.token_hex(4)
+    env = {
+        **os.environ,
+        "VIGIL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "VIGIL_FORM_LIMIT_PER_ADDRESS": "3 per hour",
+        "VIGIL_MAIL_POLL_SECONDS": "60",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("MAIL_SERVER", None)
+    flask = [sys.executable, "-m", "flask", "--app", "vigil"]
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    ports = [free_port(), free_port()]
+    servers = [_server(env, port) for port in ports]
+    try:
+        openers = []
+        for port in ports:
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+            for _ in range(100):
+                try:
+                    opener.open(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            openers.append(opener)
+        index = openers[0].open(f"http://127.0.0.1:{ports[0]}/", timeout=5).read().decode()
+        slug = re.search(r'href="/events/(human-rights-day-20\d\d)"', index).group(1)
+        statuses = []
+        for i in range(4):  # alternately to each process, the same address
+            port, opener = ports[i % 2], openers[i % 2]
+            base = f"http://127.0.0.1:{port}"
+            page = opener.open(f"{base}/events/{slug}", timeout=5).read().decode()
+            form = urllib.parse.urlencode(
+                {
+                    "csrf_token": csrf_token(page),
+                    "email": "shared@example.org",
+                    "guests": "0",
+                    "consent": "y",
+                }
+            ).encode()
+            try:
+                statuses.append(opener.open(f"{base}/events/{slug}/rsvp", data=form).status)
+            except urllib.error.HTTPError as exc:
+                statuses.append(exc.code)
+        assert statuses == [200, 200, 200, 429]  # 200: the confirmation page after 303
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=6379)
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()

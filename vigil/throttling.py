@@ -1,0 +1,48 @@
+"""Who a rate limit counts: a client, an email address, an account tried.
+
+Keys are keyed hashes (HMAC with the secret key), so the limiter's store — memory,
+or Redis shared by several processes — never holds an IP address or an email
+address, and a hash cannot be reversed by hashing a list of likely addresses.
+"""
+
+import hashlib
+import hmac
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+
+from .rsvps import normalise_email
+
+
+def _digest(value: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_key() -> str:
+    """The client's address as the app sees it (set VIGIL_PROXIES behind a proxy)."""
+    return "client:" + _digest(get_remote_address() or "")
+
+
+def address_key() -> str:
+    """The email address typed into the form, normalised, so case games do not help."""
+    return "address:" + _digest(normalise_email(request.form.get("email", "")[:254]))
+
+
+def account_key() -> str:
+    return "login:" + _digest(normalise_email(request.form.get("email", "")[:254]))
+
+
+def form_limits(per_client: str, per_address: str):
+    """The two limits every public form POST gets, as decorators to stack."""
+    from .extensions import limiter
+
+    def decorate(view):
+        view = limiter.limit(
+            lambda: current_app.config[per_address], methods=["POST"], key_func=address_key
+        )(view)
+        return limiter.limit(
+            lambda: current_app.config[per_client], methods=["POST"], key_func=client_key
+        )(view)
+
+    return decorate

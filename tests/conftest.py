@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from vigil import create_app
 from vigil.extensions import db
 from vigil.models import Event, EventStatus, Rsvp, RsvpStatus, RsvpToken
+from vigil.rsvps import email_lookup
 from vigil.tokens import new_token
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -198,10 +199,12 @@ def make_rsvp(app):
         n = next(_counter)
         token, token_hash = new_token()
         address = overrides.pop("email", f"person{n}@example.org")
+        with app.app_context():
+            key = email_lookup(address)
         values = dict(
             event_id=event.id,
             email=address,
-            email_key=address.lower(),
+            email_key=key,
             guests=0,
             status=RsvpStatus.CONFIRMED,
             queued_at=now(),

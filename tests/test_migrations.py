@@ -78,6 +78,14 @@ def test_upgrading_a_database_with_data_keeps_every_row(empty_database, tmp_path
     with app.app_context():
         assert db.session.execute(text("SELECT count(*) FROM rsvps")).scalar() == 1
         assert db.session.execute(text("SELECT token_hash FROM rsvp_tokens")).scalar() == "a" * 64
+        # the address written in clear before encryption existed is now ciphertext
+        from vigil.models import Rsvp
+        from vigil.rsvps import email_lookup
+
+        raw, key = db.session.execute(text("SELECT email, email_key FROM rsvps")).one()
+        assert raw.startswith("v1:") and "example.org" not in raw
+        assert key == email_lookup("a@example.org")
+        assert db.session.get(Rsvp, 1).email == "a@example.org"
         if empty_database.startswith("sqlite"):
             assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.session.remove()

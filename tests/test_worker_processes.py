@@ -18,10 +18,12 @@ from vigil.models import Event, OutboxMessage, OutboxStatus
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_worker(database_url: str, smtp_port: int, *args: str, **env) -> subprocess.Popen:
+def start_worker(app, smtp_port: int, *args: str, **env) -> subprocess.Popen:
+    """A real `flask mail work` process on the app's database, with the app's data key."""
     environment = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "VIGIL_INSTANCE_PATH": app.instance_path,
         "SECRET_KEY": "worker-test",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_port),
@@ -68,9 +70,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(smtp_app, smtp, database_url, m
     event = make_event()
     addresses = queue(smtp_app, event, 30)
     smtp.handler.delay = 0.1
-    worker = start_worker(
-        database_url, smtp.port, VIGIL_MAIL_BATCH_SIZE=5, VIGIL_MAIL_LEASE_SECONDS=2
-    )
+    worker = start_worker(smtp_app, smtp.port, VIGIL_MAIL_BATCH_SIZE=5, VIGIL_MAIL_LEASE_SECONDS=2)
     try:
         wait_for(lambda: len(smtp.handler.messages) >= 7)
     finally:
@@ -91,7 +91,7 @@ def test_sigterm_stops_the_worker_cleanly_after_its_batch(smtp_app, smtp, databa
     event = make_event()
     queue(smtp_app, event, 10)
     smtp.handler.delay = 0.1
-    worker = start_worker(database_url, smtp.port, VIGIL_MAIL_BATCH_SIZE=10)
+    worker = start_worker(smtp_app, smtp.port, VIGIL_MAIL_BATCH_SIZE=10)
     wait_for(lambda: len(smtp.handler.messages) >= 2)
     worker.send_signal(signal.SIGTERM)
     output, _ = worker.communicate(timeout=20)
@@ -146,8 +146,7 @@ def test_two_workers_on_postgresql_deliver_every_message_exactly_once(
         db.session.expunge(event)
     addresses = queue(pg_app, event, 200)
     workers = [
-        start_worker(postgres_schema, smtp.port, "--once", VIGIL_MAIL_BATCH_SIZE=10)
-        for _ in range(2)
+        start_worker(pg_app, smtp.port, "--once", VIGIL_MAIL_BATCH_SIZE=10) for _ in range(2)
     ]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs

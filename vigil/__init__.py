@@ -7,7 +7,7 @@ from flask import Flask
 from flask.helpers import get_debug_flag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, database, errors, headers, logs, templating
+from . import cli, crypto, database, errors, headers, logs, templating
 from .config import load_config
 from .extensions import babel, db, limiter, login_manager, mail, migrate
 from .pages import calendars as calendar_pages
@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["VIGIL_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     logs.init_logging(app.config["LOG_LEVEL"])
+    crypto.init_keys(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app)

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
 from . import emails
 from .extensions import db
@@ -107,23 +107,34 @@ class AttendeePage:
     pages: int
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _filters(event: Event, query: str | None, status: str | None) -> list:
+def _base_filters(event: Event, status: str | None) -> list:
     conditions = [Rsvp.event_id == event.id]
     if status in RsvpStatus.ALL:
         conditions.append(Rsvp.status == status)
-    if query:
-        pattern = f"%{_escape_like(query.strip().casefold())}%"
-        conditions.append(
-            or_(
-                func.lower(Rsvp.name).like(pattern, escape="\\"),
-                Rsvp.email_key.like(pattern, escape="\\"),
-            )
-        )
     return conditions
+
+
+def _matches(query: str):
+    """Names and addresses are encrypted in the database, so a search by part of one
+    decrypts and compares here, case-insensitively."""
+    needle = query.strip().casefold()
+
+    def match(name: str | None, email: str | None) -> bool:
+        return needle in (name or "").casefold() or needle in (email or "").casefold()
+
+    return match
+
+
+def matching_ids(conditions: list, query: str, order) -> list[int]:
+    """Ids of the RSVPs matching `query`, in `order`; read in chunks, never all at once."""
+    match = _matches(query)
+    rows = db.session.execute(
+        select(Rsvp.id, Rsvp.name, Rsvp.email)
+        .where(*conditions)
+        .order_by(*order)
+        .execution_options(yield_per=2000)
+    )
+    return [rsvp_id for rsvp_id, name, email in rows if match(name, email)]
 
 
 def attendee_page(
@@ -137,13 +148,23 @@ def attendee_page(
 ) -> AttendeePage:
     """One page of an event's RSVPs: search by name or email, filter by status, by time.
 
-    Only the page's rows are loaded (plus a count), however many RSVPs there are.
+    Without a search only the page's rows are loaded (plus a count), however many
+    RSVPs there are. A search decrypts names and addresses in chunks and loads the
+    page's rows by id.
     """
-    conditions = _filters(event, query, status)
+    conditions = _base_filters(event, status)
+    order = (Rsvp.created_at.desc(), Rsvp.id.desc()) if newest_first else (Rsvp.created_at, Rsvp.id)
+    if query and query.strip():
+        ids = matching_ids(conditions, query, order)
+        total = len(ids)
+        pages = max((total + per_page - 1) // per_page, 1)
+        page = min(max(page, 1), pages)
+        wanted = ids[(page - 1) * per_page : page * per_page]
+        found = {r.id: r for r in db.session.scalars(select(Rsvp).where(Rsvp.id.in_(wanted)))}
+        return AttendeePage([found[i] for i in wanted if i in found], total, page, pages)
     total = db.session.scalar(select(func.count()).select_from(Rsvp).where(*conditions))
     pages = max((total + per_page - 1) // per_page, 1)
     page = min(max(page, 1), pages)
-    order = (Rsvp.created_at.desc(), Rsvp.id.desc()) if newest_first else (Rsvp.created_at, Rsvp.id)
     rows = db.session.scalars(
         select(Rsvp)
         .where(*conditions)
@@ -218,28 +239,25 @@ def checkin_counts(event: Event) -> CheckInCounts:
 
 
 def find_for_check_in(event: Event, query: str, limit: int = 20) -> list[Rsvp]:
-    """Confirmed RSVPs whose check-in code is the query, or whose name or address has it."""
+    """Confirmed RSVPs whose check-in code is the query, or whose name or address has it.
+
+    A code is found by the index at once; a name or address by decrypting the
+    event's confirmed RSVPs in chunks.
+    """
     text = query.strip()
     if not text:
         return []
+    confirmed = [Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED]
     code = text.upper().replace(" ", "")
-    pattern = f"%{_escape_like(text.casefold())}%"
-    return list(
-        db.session.scalars(
-            select(Rsvp)
-            .where(
-                Rsvp.event_id == event.id,
-                Rsvp.status == RsvpStatus.CONFIRMED,
-                or_(
-                    Rsvp.checkin_code == code,
-                    func.lower(Rsvp.name).like(pattern, escape="\\"),
-                    Rsvp.email_key.like(pattern, escape="\\"),
-                ),
-            )
-            .order_by(Rsvp.checkin_code != code, Rsvp.name, Rsvp.id)
-            .limit(limit)
-        )
+    by_code = db.session.scalars(select(Rsvp).where(*confirmed, Rsvp.checkin_code == code)).all()
+    ids = matching_ids(confirmed, text, (Rsvp.created_at, Rsvp.id))[:limit]
+    others = db.session.scalars(select(Rsvp).where(Rsvp.id.in_(ids))).all() if ids else []
+    found = {r.id: r for r in others}
+    rest = sorted(
+        (found[i] for i in ids if i in found and i not in {r.id for r in by_code}),
+        key=lambda r: ((r.name or "").casefold(), r.id),
     )
+    return [*by_code, *rest][:limit]
 
 
 def set_checked_in(rsvp: Rsvp, checked_in: bool, now: datetime | None = None) -> None:

@@ -302,6 +302,44 @@ def purge_command(dry_run: bool):
     click.echo(f"{len(done)} events purged")
 
 
+keys_cli = AppGroup("keys", help="The data key that encrypts personal data at rest.")
+
+
+@keys_cli.command("generate")
+def keys_generate():
+    """Print a new random data key (base64) for VIGIL_DATA_KEY."""
+    from .crypto import new_key
+
+    click.echo(new_key())
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Re-encrypt every stored personal value under the current key.
+
+    With VIGIL_DATA_KEY: put the new key first (VIGIL_DATA_KEY=new,old), run this,
+    then drop the old key. Embedded set-up (instance/data_key): a new key is made,
+    everything re-encrypted, and the old key removed from the file.
+    """
+    from .crypto import data_keys, new_key, write_instance_keys
+    from .key_rotation import rotate
+
+    app = current_app._get_current_object()
+    from_file = not app.config.get("VIGIL_DATA_KEY")
+    if from_file:
+        old = [k for k in (Path(app.instance_path) / "data_key").read_text().split() if k]
+        write_instance_keys(app, [new_key(), *old])  # both, until every row is rewritten
+    report = rotate(data_keys())
+    db.session.commit()
+    if from_file:
+        current = (Path(app.instance_path) / "data_key").read_text().split()[0]
+        write_instance_keys(app, [current])
+        click.echo("instance/data_key now holds only the new key")
+    else:
+        click.echo("every row is under the first key of VIGIL_DATA_KEY: drop the others")
+    click.echo(f"re-encrypted {report.values} values in {report.rows} rows")
+
+
 audit_cli = AppGroup("audit", help="The organisers' audit trail.")
 
 
@@ -325,6 +363,7 @@ def audit_verify():
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(purge_command)
     app.cli.add_command(events_cli)
     app.cli.add_command(organiser_cli)

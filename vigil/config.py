@@ -61,6 +61,8 @@ def load_config(instance_path: str) -> dict:
     https = os.environ.get("VIGIL_BASE_URL", "").startswith("https://")
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
+        # Encrypts personal data at rest; instance/data_key is made when unset.
+        "VIGIL_DATA_KEY": os.environ.get("VIGIL_DATA_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         # hide_parameters: a database error must never print an address into the log.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
+from .crypto import Encrypted
 from .extensions import db
 
 
@@ -170,13 +171,14 @@ class Rsvp(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    # Personal fields are AES-GCM ciphertext in the database (see crypto.py).
+    name: Mapped[str | None] = mapped_column(Encrypted)
     # None only for a walk-up an organiser added at the spot without asking for one.
-    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
-    # Case-folding can lengthen an address (ΐ becomes three characters), hence the room.
+    email: Mapped[str | None] = mapped_column(Encrypted)
+    # The HMAC of the normalised address: finds it and keeps it unique per event.
     email_key: Mapped[str | None] = mapped_column(String(EMAIL_KEY_MAX))
     guests: Mapped[int] = mapped_column(Integer, default=0)
-    accessibility: Mapped[str | None] = mapped_column(String(ACCESSIBILITY_MAX))
+    accessibility: Mapped[str | None] = mapped_column(Encrypted)
     wants_updates: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16))
     # When the RSVP last joined the waitlist (or was created): promotion order.
@@ -246,10 +248,11 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    recipient: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    # Encrypted until sent (and cleared then): a queued message names its recipient.
+    recipient: Mapped[str | None] = mapped_column(Encrypted)
     subject: Mapped[str | None] = mapped_column(String(300))
-    body_text: Mapped[str | None] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str | None] = mapped_column(Encrypted)
+    body_html: Mapped[str | None] = mapped_column(Encrypted)
     calendar: Mapped[str | None] = mapped_column(Text)
     calendar_filename: Mapped[str | None] = mapped_column(String(120))
     # Only for non-essential messages: where the person can opt out.
@@ -350,12 +353,12 @@ class VolunteerSignup(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str | None] = mapped_column(String(NAME_MAX))
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    name: Mapped[str | None] = mapped_column(Encrypted)
+    email: Mapped[str] = mapped_column(Encrypted)
     email_key: Mapped[str] = mapped_column(String(EMAIL_KEY_MAX))
-    phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))
-    languages: Mapped[str | None] = mapped_column(String(LANGUAGES_MAX))
-    notes: Mapped[str | None] = mapped_column(String(NOTES_MAX))
+    phone: Mapped[str | None] = mapped_column(Encrypted)
+    languages: Mapped[str | None] = mapped_column(Encrypted)
+    notes: Mapped[str | None] = mapped_column(Encrypted)
     status: Mapped[str] = mapped_column(String(16), default=SignupStatus.ACTIVE)
     # SHA-256 of the personal calendar feed's token; a new one replaces it.
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import delivery, emails, outbox
+from .crypto import data_keys
 from .errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
 from .events import ensure_rsvps_open, is_live, lock_event, places_taken
 from .extensions import db
@@ -35,6 +36,16 @@ def normalise_email(address: str) -> str:
     except EmailNotValidError:
         pass  # the form has already judged it; keep the key stable either way
     return address.casefold()
+
+
+def email_lookup(address: str) -> str:
+    """What an RSVP or sign-up stores to find the address again: its keyed hash."""
+    return data_keys().lookup(normalise_email(address))
+
+
+def email_lookups(address: str) -> list[str]:
+    """The hashes under every configured key, for look-ups during a key rotation."""
+    return data_keys().lookups(normalise_email(address))
 
 
 @dataclass(frozen=True)
@@ -87,11 +98,11 @@ def create_rsvp(
     ensure_rsvps_open(event, now)
     if guests < 0:
         raise ValueError("guests must not be negative")
-    key = normalise_email(email)
+    key = email_lookup(email)
     status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
 
     existing = db.session.scalar(
-        select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.email_key == key)
+        select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.email_key.in_(email_lookups(email)))
     )
     if existing is not None:
         # A form posted twice in a row (or a flood of posts with someone's address)
@@ -329,9 +340,9 @@ def add_walk_up(
     event = lock_event(event)
     if not is_live(event, now):
         raise RsvpLocked(_("This event is over or not published, so nobody can be added."))
-    key = normalise_email(email) if email else None
+    key = email_lookup(email) if email else None
     if key is not None and db.session.scalar(
-        select(Rsvp.id).where(Rsvp.event_id == event.id, Rsvp.email_key == key)
+        select(Rsvp.id).where(Rsvp.event_id == event.id, Rsvp.email_key.in_(email_lookups(email)))
     ):
         raise AddressTaken()
     status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED

@@ -29,7 +29,7 @@ from .models import (
     VolunteerToken,
     utcnow,
 )
-from .rsvps import normalise_email
+from .rsvps import email_lookup, email_lookups
 from .tokens import hash_token, is_token_shaped, new_token
 
 log = logging.getLogger(__name__)
@@ -194,10 +194,11 @@ def sign_up(
     _ensure_open(event, now)
     shifts = _check_shifts(event, shift_ids, now)
     _check_phone(shifts, phone)
-    key = normalise_email(email)
+    key = email_lookup(email)
     existing = db.session.scalar(
         select(VolunteerSignup).where(
-            VolunteerSignup.event_id == event.id, VolunteerSignup.email_key == key
+            VolunteerSignup.event_id == event.id,
+            VolunteerSignup.email_key.in_(email_lookups(email)),
         )
     )
     if existing is not None:

@@ -23,6 +23,8 @@ def render_item(type_, obj, autogen_context):
     """Vigil's UTC wrapper is stored as a plain timezone-aware DATETIME column."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and type(obj).__name__ == "Encrypted":
+        return "sa.Text()"  # ciphertext, see vigil/crypto.py
     return False
 
 

@@ -27,7 +27,7 @@ def database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
-def instance_secret(instance_path: str, filename: str, nbytes: int = 32) -> str:
+def instance_secret(instance_path: str, filename: str, nbytes: int = 32, make=None) -> str:
     """Read a secret kept in the instance folder, creating it (mode 0600) on first use.
 
     A generated secret survives restarts so sessions stay valid, and no key is ever
@@ -41,7 +41,7 @@ def instance_secret(instance_path: str, filename: str, nbytes: int = 32) -> str:
         partial = path.with_name(f".{filename}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(nbytes))
+            f.write(make() if make else secrets.token_hex(nbytes))
         try:
             os.link(partial, path)
         except FileExistsError:

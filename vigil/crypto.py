@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 from sqlalchemy import Text, TypeDecorator
 
+from .config import instance_secret
+
 VERSION = "v1"
 KEY_FILE = "data_key"
 
@@ -101,20 +103,8 @@ class DataKeys:
 
 
 def _instance_key(instance_path: str) -> str:
-    """Created once (mode 0600), like the secret key, and linked into place atomically."""
-    path = Path(instance_path) / KEY_FILE
-    if not path.exists():
-        partial = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(new_key() + "\n")
-        try:
-            os.link(partial, path)
-        except FileExistsError:
-            pass
-        finally:
-            partial.unlink()
-    return path.read_text()
+    """Created once (mode 0600), like the secret key."""
+    return instance_secret(instance_path, KEY_FILE, make=new_key)
 
 
 def init_keys(app: Flask) -> None:

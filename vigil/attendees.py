@@ -265,3 +265,5 @@ def set_checked_in(rsvp: Rsvp, checked_in: bool, now: datetime | None = None) ->
     if rsvp.status != RsvpStatus.CONFIRMED:
         raise ValueError("only confirmed RSVPs are checked in")
     rsvp.checked_in_at = (now or utcnow()) if checked_in else None
+    if checked_in:
+        rsvp.confirm_by = None  # here in person: no need to confirm by email any more

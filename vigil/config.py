@@ -69,6 +69,8 @@ def load_config(instance_path: str) -> dict:
         "VIGIL_BASE_URL": os.environ.get("VIGIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "VIGIL_ORG_NAME": os.environ.get("VIGIL_ORG_NAME", "Vigil"),
         "VIGIL_MAX_GUESTS": _env_int("VIGIL_MAX_GUESTS", 4),
+        # Where places are held only for confirmed addresses: hours to confirm.
+        "VIGIL_CONFIRM_HOURS": _env_int("VIGIL_CONFIRM_HOURS", 24),
         # Personal data is deleted this many days after an event ends (see purge).
         "VIGIL_RETENTION_DAYS": _env_int("VIGIL_RETENTION_DAYS", 30),
         "VIGIL_CONTACT_EMAIL": os.environ.get("VIGIL_CONTACT_EMAIL") or None,

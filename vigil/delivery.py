@@ -242,6 +242,16 @@ def drain(transport=None, settings: WorkerSettings | None = None) -> Counter:
 
 
 PURGE_INTERVAL_SECONDS = 24 * 3600
+EXPIRY_INTERVAL_SECONDS = 60
+
+
+def _release_unconfirmed() -> None:
+    from .rsvps import expire_unconfirmed  # rsvps deletes mail file copies through here
+
+    released = expire_unconfirmed()
+    db.session.commit()
+    if released:
+        log.info("released %d unconfirmed rsvps", released)
 
 
 def _purge() -> None:
@@ -259,11 +269,15 @@ def run_worker(stop: threading.Event, poll_seconds: float) -> None:
     settings = WorkerSettings.from_config()
     log.info("mail worker started (%s)", type(transport).__name__)
     next_purge = time.monotonic()  # at start, then once a day
+    next_expiry = time.monotonic()  # at start, then every minute
     while not stop.is_set():
         try:
             totals = drain(transport, settings)
             if totals:
                 log.info("mail worker: %s", dict(totals))
+            if time.monotonic() >= next_expiry:
+                next_expiry = time.monotonic() + EXPIRY_INTERVAL_SECONDS
+                _release_unconfirmed()
             if time.monotonic() >= next_purge:
                 next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
                 _purge()

@@ -43,6 +43,7 @@ EDITABLE = (
     "rsvp_opens_at",
     "rsvp_closes_at",
     "retention_days",
+    "confirm_by_email",
 )
 
 # Form names of the local times, and the columns they are stored in.

@@ -41,6 +41,7 @@ FIELDS = {
     "rsvp_closes": (False, None, "datetime"),
     "status": (False, None, "status"),
     "retention_days": (False, None, "capacity"),
+    "confirm_by_email": (False, None, "bool"),
     "roles": (False, None, "roles"),
 }
 
@@ -251,6 +252,7 @@ def parse_event(raw: dict) -> dict:
         "rsvp_opens_at",
         "rsvp_closes_at",
         "retention_days",
+        "confirm_by_email",
     ):
         columns.setdefault(key, None)
     return columns

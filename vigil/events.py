@@ -53,6 +53,17 @@ def has_ended(event: Event, now: datetime | None = None) -> bool:
     return event.ends_at <= (now or utcnow())
 
 
+def needs_email_confirmation(event: Event) -> bool:
+    """Whether a new RSVP holds its place only once its address is confirmed.
+
+    On by default for events with a capacity, where a flood of RSVPs with made-up
+    addresses could otherwise take every place; an organiser can turn it on or off.
+    """
+    if event.confirm_by_email is not None:
+        return event.confirm_by_email
+    return event.capacity is not None
+
+
 def is_live(event: Event, now: datetime | None = None) -> bool:
     """Published and not over: attendees can still change their plans."""
     return event.status == EventStatus.PUBLISHED and not has_ended(event, now)

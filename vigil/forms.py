@@ -552,6 +552,19 @@ class EventForm(VigilForm):
     )
     rsvp_opens = _local_time(_l("RSVPs open (optional)"))
     rsvp_closes = _local_time(_l("RSVPs close (optional)"))
+    confirm_by_email = SelectField(
+        _l("Hold places only for people who confirm by email"),
+        description=_l(
+            "Stops floods of RSVPs with made-up addresses from taking every place. "
+            "Unconfirmed RSVPs are released after a day, and the waitlist moves up."
+        ),
+        choices=[
+            SelectChoice("", _l("When places are limited (recommended)")),
+            SelectChoice("yes", _l("Always")),
+            SelectChoice("no", _l("Never")),
+        ],
+        default="",
+    )
     retention_days = IntegerField(
         _l("Delete attendees' details this many days after the event (optional)"),
         description=_l("Leave empty for the usual period. Only the numbers are kept."),
@@ -570,7 +583,11 @@ class EventForm(VigilForm):
     @classmethod
     def filled(cls, values: dict) -> "EventForm":
         """A form showing stored or proposed values (demands one per line)."""
-        return cls(formdata=None, data={**values, "demands": "\n".join(values["demands"])})
+        confirm = {True: "yes", False: "no"}.get(values.get("confirm_by_email"), "")
+        return cls(
+            formdata=None,
+            data={**values, "demands": "\n".join(values["demands"]), "confirm_by_email": confirm},
+        )
 
     def values(self) -> dict:
         return {
@@ -595,6 +612,7 @@ class EventForm(VigilForm):
             "rsvp_opens": self.rsvp_opens.data,
             "rsvp_closes": self.rsvp_closes.data,
             "retention_days": self.retention_days.data,
+            "confirm_by_email": {"yes": True, "no": False}.get(self.confirm_by_email.data),
         }
 
 

@@ -118,6 +118,8 @@ class Event(db.Model):
     rsvp_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rsvp_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)
+    # Hold a place only once the person confirms by email. None: when capacity is set.
+    confirm_by_email: Mapped[bool | None] = mapped_column()
     # Days after the end before attendees' details are deleted; None: the default.
     retention_days: Mapped[int | None] = mapped_column(Integer)
     # Set when the details were deleted; the numbers are kept for the records.
@@ -184,6 +186,9 @@ class Rsvp(db.Model):
     # When the RSVP last joined the waitlist (or was created): promotion order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the address is unconfirmed: the RSVP is released at this moment
+    # unless the person confirms through the link in their email first.
+    confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Short code for the steward at the spot (also as a QR code on the manage page).
     checkin_code: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,13 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import delivery, emails, outbox
 from .crypto import data_keys
 from .errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
-from .events import ensure_rsvps_open, is_live, lock_event, places_taken
+from .events import (
+    ensure_rsvps_open,
+    is_live,
+    lock_event,
+    needs_email_confirmation,
+    places_taken,
+)
 from .extensions import db
 from .models import Event, Rsvp, RsvpStatus, RsvpToken, utcnow
 from .tokens import hash_token, is_token_shaped
@@ -65,6 +72,49 @@ def _free_places(event: Event) -> int | None:
     if event.capacity is None:
         return None
     return event.capacity - places_taken(event)
+
+
+def confirmation_deadline(event: Event, now: datetime) -> datetime:
+    """When an unconfirmed RSVP is released: VIGIL_CONFIRM_HOURS from now, and never
+    later than the event's end."""
+    hours = current_app.config["VIGIL_CONFIRM_HOURS"]
+    return min(now + timedelta(hours=hours), event.ends_at)
+
+
+def confirm_rsvp(rsvp: Rsvp, now: datetime | None = None) -> None:
+    """The person opened their link and confirmed: the place is theirs to keep.
+    Confirming twice changes nothing."""
+    now = now or utcnow()
+    lock_rsvp(rsvp)
+    if rsvp.confirm_by is not None:
+        rsvp.confirm_by = None
+        rsvp.updated_at = now
+        db.session.flush()
+        log.info("rsvp address confirmed rsvp=%s", rsvp.id)
+
+
+def expire_unconfirmed(now: datetime | None = None) -> int:
+    """Release RSVPs whose confirmation time has passed: they are erased (nothing of
+    an address nobody confirmed is kept) and the waitlist moves up into the places."""
+    now = now or utcnow()
+    event_ids = db.session.scalars(
+        select(Rsvp.event_id).where(Rsvp.confirm_by < now).distinct()
+    ).all()
+    released = 0
+    for event_id in event_ids:
+        event = lock_event(db.session.get(Event, event_id))
+        expired = db.session.scalars(
+            select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.confirm_by < now)
+        ).all()
+        for rsvp in expired:
+            delivery.remove_file_copies(outbox.forget_rsvp(rsvp.id))
+            db.session.delete(rsvp)
+        db.session.flush()
+        released += len(expired)
+        log.info("unconfirmed rsvps released event=%s count=%d", event.id, len(expired))
+        if is_live(event, now):
+            promote_waitlist(event, now)
+    return released
 
 
 def status_for_new(event: Event, guests: int) -> str:
@@ -122,6 +172,7 @@ def create_rsvp(
         wants_updates=wants_updates,
         status=status,
         now=now,
+        confirm_by=confirmation_deadline(event, now) if needs_email_confirmation(event) else None,
     )
     log.info("rsvp created rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
     return RsvpResult(status=status, rsvp=rsvp, was_new=True)

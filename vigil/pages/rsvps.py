@@ -4,14 +4,24 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from .. import rsvps
 from ..database import flush_deleted_data
 from ..dates import format_span
 from ..errors import NotEnoughPlaces, RsvpGone, VigilError
-from ..events import RsvpWindow, places_left, rsvp_window
+from ..events import RsvpWindow, needs_email_confirmation, places_left, rsvp_window
 from ..extensions import db
 from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
@@ -65,6 +75,9 @@ def done(slug: str):
         "rsvps/done.html",
         event=event,
         waitlisted=outcome.get("status") == RsvpStatus.WAITLISTED,
+        confirm_hours=current_app.config["VIGIL_CONFIRM_HOURS"]
+        if needs_email_confirmation(event)
+        else None,
     )
 
 
@@ -114,6 +127,12 @@ class ManageAction:
 
 
 ACTIONS = {
+    "confirm": ManageAction(
+        CsrfOnlyForm,
+        lambda rsvp, form: rsvps.confirm_rsvp(rsvp),
+        lambda rsvp: _("Thank you: your RSVP is confirmed."),
+        None,
+    ),
     "update": ManageAction(
         ManageRsvpForm,
         lambda rsvp, form: rsvps.update_rsvp(rsvp, **form.details()),

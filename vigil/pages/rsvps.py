@@ -25,7 +25,7 @@ from ..events import RsvpWindow, needs_email_confirmation, places_left, rsvp_win
 from ..extensions import db
 from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
-from ..throttling import form_limits
+from ..throttling import even_timing, form_limits
 from .events import event_or_404, render_event_page
 
 bp = Blueprint("rsvps", __name__)
@@ -41,6 +41,7 @@ def invalid_status(form) -> int:
 
 @bp.post("/events/<slug>/rsvp")
 @form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
+@even_timing
 def create(slug: str):
     """Raises NotFound for an unknown or draft event; 429 past the rate limits."""
     event = event_or_404(slug)

@@ -59,3 +59,94 @@ def test_a_whole_rsvp_flow_logs_no_personal_data(app, client, make_event, caplog
         token,
     ):
         assert secret not in logged
+
+
+def test_volunteer_organiser_mail_and_purge_flows_log_no_personal_data(
+    app, make_event, make_roles, make_organiser, caplog
+):
+    """Every other flow that handles people's details, with log capture at DEBUG."""
+    import re
+    from datetime import timedelta
+
+    from helpers import csrf_token, login
+
+    from vigil import retention
+    from vigil.models import utcnow
+
+    caplog.set_level(logging.DEBUG)
+    event = make_event(capacity=50)
+    _, (leaflets,) = make_roles(event)
+    public = app.test_client()
+    url = f"/events/{event.slug}/volunteer"
+    submit(
+        public,
+        url,
+        url,
+        {
+            "email": "volunteer.hidden@example.org",
+            "name": "Zhou Hiddenname",
+            "phone": "+44 7700 900999",
+            "languages": "Uyghur",
+            "notes": "Meet at the flat",
+            "shifts": [str(leaflets)],
+            "consent": "y",
+        },
+    )
+    submit(
+        public,
+        f"/events/{event.slug}",
+        f"/events/{event.slug}/rsvp",
+        {
+            "email": "attendee.hidden@example.org",
+            "name": "Li Hidden",
+            "guests": "0",
+            "consent": "y",
+        },
+    )
+    mails = sent_mail(app)
+    texts = [m.get_body(("plain",)).get_content() for m in mails]
+    volunteer_link = re.search(
+        r"http://vigil\.test(/volunteer/[A-Za-z0-9_-]+)(?![A-Za-z0-9_/-])", "\n".join(texts)
+    )
+    rsvp_link = re.search(r"http://vigil\.test(/rsvp/[A-Za-z0-9_-]+)", "\n".join(texts))
+    volunteer_path, rsvp_path = volunteer_link.group(1), rsvp_link.group(1)
+    assert public.get(volunteer_path).status_code == 200, volunteer_path
+    public.get(rsvp_path)
+    page = public.get(rsvp_path).get_data(as_text=True)
+    public.post(rsvp_path, data={"csrf_token": csrf_token(page), "action": "confirm"})
+
+    organiser = app.test_client()
+    login(organiser, make_organiser("organiser", [event]))
+    base = f"/organiser/events/{event.slug}"
+    token = csrf_token(organiser.get(f"{base}/attendees").get_data(as_text=True))
+    organiser.post(f"{base}/attendees", data={"csrf_token": token, "q": "Li Hidden"})
+    organiser.get(f"{base}/attendees.csv")
+    organiser.get(f"{base}/roster")
+    organiser.post(f"{base}/check-in", data={"csrf_token": token, "q": "attendee.hidden"})
+    organiser.post(
+        f"{base}/walk-up",
+        data={
+            "csrf_token": token,
+            "name": "Walkup Hidden",
+            "email": "walk.hidden@example.org",
+            "guests": "0",
+            "check_in": "y",
+        },
+    )
+    sent_mail(app)  # the worker delivers what the flows queued
+    submit(public, volunteer_path, volunteer_path, {"action": "withdraw", "confirm": "y"})
+    with app.app_context():
+        retention.purge(default_days=0, now=utcnow() + timedelta(days=40))
+
+    logged = "\n".join(r.getMessage() for r in caplog.records).lower()
+    assert "organiser" in logged and "purged" in logged  # the flows did log
+    for secret in (
+        "hidden",  # every address and name above carries it
+        "example.org",
+        "+44 7700",
+        "uyghur",
+        "meet at the flat",
+        volunteer_path.rsplit("/", 1)[1].lower(),
+        rsvp_path.rsplit("/", 1)[1].lower(),
+    ):
+        assert secret not in logged, secret

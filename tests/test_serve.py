@@ -1,5 +1,7 @@
 """The README's run command: `flask --app vigil serve` serves pages and delivers mail itself."""
 
+import email
+import email.policy
 import os
 import re
 import subprocess
@@ -11,6 +13,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 from conftest import free_port
+from helpers import text_body
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,8 +62,14 @@ def test_serve_takes_an_rsvp_and_writes_its_email_into_the_instance_folder(tmp_p
         content = files[0].read_text()
         assert "To: serve@example.org" in content
         assert "Subject: You have a place" in content
+        message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+        token = re.search(r"/rsvp/([A-Za-z0-9_-]{20,})", text_body(message)).group(1)
+        page = opener.open(f"{base}/rsvp/{token}", timeout=5).read().decode()
+        assert "Your RSVP" in page
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=10)
     assert b"Emails are written to" in output
-    assert b"serve@example.org" not in output  # nothing personal in the server's log
+    # nothing personal in the server's log, and the private link's path is redacted
+    assert b"serve@example.org" not in output and token.encode() not in output
+    assert b"GET /rsvp/[token]" in output

@@ -122,6 +122,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": https,
         "SESSION_COOKIE_NAME": "__Host-vigil" if https else "vigil",
         "VIGIL_HTTPS": https,
+        # Admins must use two-step log-in (TOTP); others may.
+        "VIGIL_ADMIN_TWO_FACTOR": _env_bool("VIGIL_ADMIN_TWO_FACTOR", True),
         # Organiser sessions end after this long idle, and after this long in all.
         "VIGIL_SESSION_IDLE_MINUTES": _env_int("VIGIL_SESSION_IDLE_MINUTES", 30),
         "VIGIL_SESSION_MAX_HOURS": _env_int("VIGIL_SESSION_MAX_HOURS", 12),

@@ -703,3 +703,20 @@ class AccountEditForm(VigilForm):
     active = BooleanField(_l("Active: the account can log in"))
     events = SelectMultipleField(_l("Events"), coerce=int, validate_choice=False)
     password = new_password(required=False)
+
+
+class CodeForm(VigilForm):
+    code = StringField(
+        _l("6-digit code from your authenticator app"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the code.")),
+            Length(max=12),
+            no_control_characters(),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "autocapitalize": "none",
+        },
+    )

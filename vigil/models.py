@@ -445,6 +445,12 @@ class Organiser(db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-step log-in (TOTP): the secret, encrypted like personal data; one being
+    # set up until a first code proves the app has it; the last time step used, so
+    # a code cannot be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(Encrypted)
+    totp_pending: Mapped[str | None] = mapped_column(Encrypted)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list["EventMember"]] = relationship(
         back_populates="organiser", cascade="all, delete-orphan", passive_deletes=True

@@ -23,9 +23,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from .. import attendees, audit, organisers, volunteers
+from .. import attendees, audit, organisers, two_factor, volunteers
 from ..cli import ROSTER_COLUMNS
 from ..database import begin_read_only
 from ..event_files import to_utc
@@ -44,6 +44,7 @@ from ..forms import (
 from ..models import Event, Organiser, Role, Rsvp, Shift
 from ..spreadsheets import write_csv
 from ..throttling import account_key, client_key
+from . import organiser_two_step
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -99,11 +100,12 @@ def login():
                 form=form,
                 error=_("That email and password do not match an active account."),
             ), 401
+        if two_factor.is_enabled(organiser):
+            db.session.commit()
+            return organiser_two_step.begin(organiser)  # the code, then logged in
         audit.record(organiser, "log in")
         db.session.commit()
-        session.clear()  # a new session at log-in: nothing carried over from before
-        organisers.start_session(session, time.time())
-        login_user(organiser)
+        organiser_two_step.complete_log_in(organiser)
         return redirect(url_for("organiser.dashboard"), code=303)
     return render_template("organiser/login.html", form=form)
 

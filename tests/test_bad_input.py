@@ -32,6 +32,7 @@ GOOD = {
         ("guests", "5", "Guests must be between 0 and 4."),
         ("guests", "-1", "Guests must be between 0 and 4."),
         ("guests", "lots", "Not a valid integer value."),
+        ("guests", "9" * 400, "Please enter a smaller number."),
         ("guests", "", "Enter a number of guests"),
         ("name", "n" * 101, "Field cannot be longer than 100 characters."),
         ("name", "Ada\x00Lovelace", "invisible control characters"),

@@ -64,7 +64,9 @@ def test_serve_takes_an_rsvp_and_writes_its_email_into_the_instance_folder(tmp_p
         assert "Subject: You have a place" in content
         message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
         token = re.search(r"/rsvp/([A-Za-z0-9_-]{20,})", text_body(message)).group(1)
-        page = opener.open(f"{base}/rsvp/{token}", timeout=5).read().decode()
+        response = opener.open(f"{base}/rsvp/{token}", timeout=5)
+        assert response.headers["Server"].strip() == "Vigil"  # no versions for attackers
+        page = response.read().decode()
         assert "Your RSVP" in page
     finally:
         server.terminate()

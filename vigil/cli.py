@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from . import attendees, delivery, outbox, volunteers
 from .event_files import EventFileError, import_events, seed
@@ -105,6 +105,13 @@ def send_reminders_command(hours: int | None):
     click.echo(f"shift reminders queued: {shifts}")
 
 
+class QuietHandler(WSGIRequestHandler):
+    """Names no server or Python version in the Server header."""
+
+    server_version = "Vigil"
+    sys_version = ""
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -128,7 +135,7 @@ def serve_command(host: str, port: int):
         click.echo(f"Emails are written to {Path(app.instance_path) / 'mail'}")
     click.echo(f"Vigil is serving on http://{host}:{port}/")
     try:
-        run_simple(host, port, app, threaded=True)
+        run_simple(host, port, app, threaded=True, request_handler=QuietHandler)
     finally:
         stop.set()
 

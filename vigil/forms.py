@@ -62,6 +62,17 @@ def email_address(form, field):
         ) from exc
 
 
+class BoundedIntegerField(IntegerField):
+    """An integer field that refuses absurdly long numbers before converting them
+    (a 400-digit number would overflow the range check's float)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(valuelist[0].strip()) > 12:
+            self.data = None
+            raise ValueError(_l("Please enter a smaller number."))
+        super().process_formdata(valuelist)
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -86,7 +97,7 @@ class RsvpDetailsMixin:
         filters=[strip],
         validators=[Optional(), Length(max=m.NAME_MAX), no_control_characters()],
     )
-    guests = IntegerField(
+    guests = BoundedIntegerField(
         _l("Guests coming with you"),
         description=_l("People you bring along who are not RSVPing themselves."),
         default=0,
@@ -244,6 +255,7 @@ class VolunteerForm(ConsentMixin, ShiftChoiceMixin, VigilForm):
     )
     notes = TextAreaField(
         _l("Notes for the coordinator (optional)"),
+        description=_l("Only what helps on the day, such as when you can arrive."),
         filters=[strip],
         validators=[Optional(), Length(max=m.NOTES_MAX), no_control_characters(True)],
     )
@@ -254,7 +266,7 @@ class AddShiftsForm(ShiftChoiceMixin, VigilForm):
 
 
 class DropShiftForm(VigilForm):
-    shift = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
+    shift = BoundedIntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
 class WithdrawForm(VigilForm):
@@ -330,7 +342,7 @@ class ShiftForm(VigilForm):
         format="%Y-%m-%dT%H:%M",
         validators=[InputRequired(_l("Give an end time."))],
     )
-    capacity = IntegerField(
+    capacity = BoundedIntegerField(
         _l("Places"),
         validators=[
             InputRequired(_l("Give a number of places.")),
@@ -389,7 +401,7 @@ class AttendeeSearchForm(VigilForm):
         ],
         default="oldest",
     )
-    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    page = BoundedIntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
 class CheckInForm(VigilForm):
@@ -401,7 +413,7 @@ class CheckInForm(VigilForm):
         validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters()],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
-    rsvp = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+    rsvp = BoundedIntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
 
 class MessageForm(VigilForm):
@@ -541,7 +553,7 @@ class EventForm(VigilForm):
     )
     starts = _local_time(_l("Starts"), _l("Give a start time."))
     ends = _local_time(_l("Ends"), _l("Give an end time."))
-    capacity = IntegerField(
+    capacity = BoundedIntegerField(
         _l("Places (optional)"),
         description=_l("Leave empty for no limit; guests count too."),
         validators=[
@@ -565,7 +577,7 @@ class EventForm(VigilForm):
         ],
         default="",
     )
-    retention_days = IntegerField(
+    retention_days = BoundedIntegerField(
         _l("Delete attendees' details this many days after the event (optional)"),
         description=_l("Leave empty for the usual period. Only the numbers are kept."),
         validators=[
@@ -627,7 +639,7 @@ class WalkUpForm(VigilForm):
         validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters(), email_address],
         render_kw={"autocomplete": "off", "type": "email", "inputmode": "email"},
     )
-    guests = IntegerField(
+    guests = BoundedIntegerField(
         _l("Guests with them"),
         default=0,
         validators=[InputRequired(_l("Enter a number of guests, 0 if none."))],

@@ -136,6 +136,22 @@ def test_the_rsvp_manage_page(app, make_event, make_rsvp, data):
 
 
 @SETTINGS
+@given(data=form_of("action", "shifts", "shift", "confirm"))
+def test_the_volunteer_manage_page(app, make_event, make_roles, data):
+    from vigil import volunteers
+
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        result = volunteers.sign_up(
+            db.session.get(Event, event.id), email="v@example.org", shift_ids=[leaflets]
+        )
+        token = volunteers.issue_manage_token(result.signup)
+        db.session.commit()
+    post_hostile(app, app.test_client(), f"/volunteer/{token}", f"/volunteer/{token}", data)
+
+
+@SETTINGS
 @given(data=form_of("email", "password"))
 def test_the_log_in_form(app, data):
     post_hostile(app, app.test_client(), "/organiser/login", "/organiser/login", data)

@@ -6,7 +6,7 @@ import time
 
 from helpers import csrf_token, login
 
-FLOOR = 0.15
+FLOOR = 0.3
 
 
 def same_time(a: list[float], b: list[float]) -> bool:

@@ -220,3 +220,85 @@ def test_two_processes_share_the_limits_through_redis(tmp_path):
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+def test_the_purge_deletes_the_rate_limit_counters_of_the_people_it_deletes(
+    default_limits, make_event
+):
+    from datetime import timedelta
+
+    from vigil import retention
+    from vigil.models import utcnow
+    from vigil.throttling import key_for_address
+
+    event = make_event(capacity=50)
+    client = default_limits.test_client()
+    rsvp(client, event, "gone@example.org")
+    rsvp(client, event, "gone@example.org")
+    with default_limits.app_context():
+        gone = key_for_address("gone@example.org")
+        assert any(gone in k for k in limiter.storage.storage)
+        retention.purge(default_days=0, now=utcnow() + timedelta(days=30))
+        assert not any(gone in k for k in limiter.storage.storage)
+        assert any("client:" in k for k in limiter.storage.storage)  # not everything
+
+
+def test_the_purge_deletes_counters_in_redis_too(tmp_path):
+    """With Redis storage, as in production: real counters, purged with the people."""
+    from datetime import timedelta
+
+    import redis
+
+    from vigil import create_app, retention
+    from vigil.models import Event, utcnow
+    from vigil.throttling import key_for_address
+
+    prefix = "vigil-purge-" + secrets.token_hex(4)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/v.sqlite3",
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "redis-purge",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+            "RATELIMIT_KEY_PREFIX": prefix,
+            "VIGIL_FORM_MIN_SECONDS": 0,
+        }
+    )
+    server = redis.Redis(host="127.0.0.1", port=6379)
+    try:
+        with app.app_context():
+            db.create_all()
+            start = utcnow() + timedelta(days=1)
+            event = Event(
+                slug="r",
+                title="R",
+                venue="v",
+                street_address="a",
+                locality="l",
+                postcode="p",
+                timezone="Europe/London",
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                status="published",
+            )
+            db.session.add(event)
+            db.session.commit()
+            db.session.refresh(event)
+            db.session.expunge(event)
+        client = app.test_client()
+        assert rsvp(client, event, "gone@example.org").status_code == 303
+        with app.app_context():
+            gone = key_for_address("gone@example.org")
+        stored = [k.decode() for k in server.scan_iter(f"*{prefix}*")]
+        assert any(gone in k for k in stored)
+        with app.app_context():
+            retention.purge(default_days=0, now=utcnow() + timedelta(days=3))
+        stored = [k.decode() for k in server.scan_iter(f"*{prefix}*")]
+        assert stored and not any(gone in k for k in stored)  # the client's count stays
+    finally:
+        for key in server.scan_iter(f"*{prefix}*"):
+            server.delete(key)
+        server.close()
+        with app.app_context():
+            db.engine.dispose()

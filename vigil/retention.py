@@ -17,6 +17,7 @@ from .database import flush_deleted_data
 from .events import rsvp_counts
 from .extensions import db
 from .models import Event, Rsvp, VolunteerSignup, utcnow
+from .throttling import forget_addresses
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,15 @@ def purge_event(event: Event, now: datetime | None = None) -> Purged:
     """Delete the event's personal data in the caller's transaction; keep its numbers."""
     now = now or utcnow()
     numbers = kept_numbers(event)
+    # Rate-limit counters are keyed by a hash of the address: those go too.
+    forget_addresses(
+        [
+            *db.session.scalars(select(Rsvp.email).where(Rsvp.event_id == event.id)),
+            *db.session.scalars(
+                select(VolunteerSignup.email).where(VolunteerSignup.event_id == event.id)
+            ),
+        ]
+    )
     messages = outbox.forget_event(event.id)
     rsvps = db.session.execute(delete(Rsvp).where(Rsvp.event_id == event.id)).rowcount
     signups = db.session.execute(

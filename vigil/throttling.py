@@ -28,7 +28,46 @@ def client_key() -> str:
 
 def address_key() -> str:
     """The email address typed into the form, normalised, so case games do not help."""
-    return "address:" + _digest(normalise_email(request.form.get("email", "")[:254]))
+    return key_for_address(request.form.get("email", ""))
+
+
+def key_for_address(address: str) -> str:
+    return "address:" + _digest(normalise_email(address[:254]))
+
+
+def forget_addresses(addresses) -> int:
+    """Delete the rate-limit counters kept for these addresses (retention purge).
+
+    The counters hold keyed hashes only and expire within a day anyway; deleting
+    them with the people's details leaves nothing behind. One pass over the
+    store's keys, whatever the number of addresses. Returns how many went.
+    """
+    from .extensions import limiter
+
+    wanted = {key_for_address(a) for a in addresses if a}
+    if not wanted:
+        return 0
+    storage = limiter.storage
+    client = getattr(storage, "storage", None)
+    removed = 0
+    if hasattr(client, "scan_iter"):  # Redis, shared by every process
+        prefix = getattr(storage, "key_prefix", "")
+        for name in client.scan_iter(match=f"{prefix}*address:*", count=1000):
+            text = name.decode() if isinstance(name, bytes) else name
+            if _address_part(text) in wanted:
+                removed += client.delete(name)
+    elif hasattr(client, "keys"):  # in memory: this process's own counters
+        for name in list(client.keys()):
+            if _address_part(name) in wanted:
+                client.pop(name, None)
+                getattr(storage, "expirations", {}).pop(name, None)
+                removed += 1
+    return removed
+
+
+def _address_part(name: str) -> str | None:
+    start = name.find("address:")
+    return name[start : start + len("address:") + 32] if start >= 0 else None
 
 
 def account_key() -> str:

@@ -252,9 +252,8 @@ def find_for_check_in(event: Event, query: str, limit: int = 20) -> list[Rsvp]:
     by_code = db.session.scalars(select(Rsvp).where(*confirmed, Rsvp.checkin_code == code)).all()
     ids = matching_ids(confirmed, text, (Rsvp.created_at, Rsvp.id))[:limit]
     others = db.session.scalars(select(Rsvp).where(Rsvp.id.in_(ids))).all() if ids else []
-    found = {r.id: r for r in others}
     rest = sorted(
-        (found[i] for i in ids if i in found and i not in {r.id for r in by_code}),
+        (r for r in others if r not in by_code),
         key=lambda r: ((r.name or "").casefold(), r.id),
     )
     return [*by_code, *rest][:limit]

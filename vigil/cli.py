@@ -142,19 +142,6 @@ def serve_command(host: str, port: int):
 
 volunteers_cli = AppGroup("volunteers", help="Volunteer rosters.")
 
-ROSTER_COLUMNS = [
-    "role",
-    "shift starts",
-    "shift ends",
-    "meeting point",
-    "capacity",
-    "filled",
-    "name",
-    "languages",
-    "phone",
-    "notes",
-]
-
 
 @volunteers_cli.command("roster")
 @click.argument("slug")
@@ -178,7 +165,7 @@ def roster_command(slug: str, csv_path: Path | None):
         from .spreadsheets import write_csv
 
         with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
-            write_csv(f, ROSTER_COLUMNS, volunteers.roster_rows(rows))
+            write_csv(f, volunteers.ROSTER_COLUMNS, volunteers.roster_rows(rows))
         click.echo(f"{sum(len(r.people) for r in rows)} sign-ups written to {csv_path}")
         return
     for row in rows:
@@ -199,8 +186,6 @@ organiser_cli = AppGroup("organiser", help="Organiser accounts.")
 
 def _read_password() -> str:
     """From the terminal (asked twice, not shown), or the first line of stdin."""
-    import sys
-
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return sys.stdin.readline().rstrip("\n")
@@ -328,18 +313,18 @@ def keys_rotate():
     then drop the old key. Embedded set-up (instance/data_key): a new key is made,
     everything re-encrypted, and the old key removed from the file.
     """
-    from .crypto import data_keys, new_key, write_instance_keys
+    from .crypto import KEY_FILE, data_keys, new_key, write_instance_keys
     from .key_rotation import rotate
 
     app = current_app._get_current_object()
     from_file = not app.config.get("VIGIL_DATA_KEY")
     if from_file:
-        old = [k for k in (Path(app.instance_path) / "data_key").read_text().split() if k]
-        write_instance_keys(app, [new_key(), *old])  # both, until every row is rewritten
+        current = new_key()
+        old = (Path(app.instance_path) / KEY_FILE).read_text().split()
+        write_instance_keys(app, [current, *old])  # both, until every row is rewritten
     report = rotate(data_keys())
     db.session.commit()
     if from_file:
-        current = (Path(app.instance_path) / "data_key").read_text().split()[0]
         write_instance_keys(app, [current])
         click.echo("instance/data_key now holds only the new key")
     else:

@@ -141,10 +141,14 @@ class FileTransport:
 
 def remove_file_copies(message_ids: list[int]) -> int:
     """Delete the embedded set-up's .eml copies of these messages (erasure)."""
+    wanted = {f"{message_id:08d}" for message_id in message_ids}
     directory = Path(current_app.instance_path) / "mail"
+    if not wanted or not directory.exists():
+        return 0
     removed = 0
-    for message_id in message_ids:
-        for path in directory.glob(f"*-{message_id:08d}-*.eml"):
+    for path in directory.glob("*.eml"):  # one pass over the folder, however many ids
+        parts = path.name.split("-", 2)
+        if len(parts) == 3 and parts[1] in wanted:
             path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from .attendees import ACTIVE
 from .errors import VigilError
 from .event_changes import update_event
-from .event_files import next_anniversary, to_utc
+from .event_files import next_anniversary, to_local, to_utc
 from .events import TIME_AND_PLACE_FIELDS, is_slug
 from .extensions import db
 from .models import Event, EventStatus, Organiser, OrganiserRole, Role, Rsvp, Shift, utcnow
@@ -118,8 +118,7 @@ def local_values(event: Event) -> dict:
     zone = event.zone
     values = {k: getattr(event, k) for k in EDITABLE if k not in LOCAL_TIMES.values()}
     for name, column in LOCAL_TIMES.items():
-        moment = getattr(event, column)
-        values[name] = moment.astimezone(zone).replace(tzinfo=None) if moment else None
+        values[name] = to_local(getattr(event, column), zone)
     return values
 
 

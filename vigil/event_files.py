@@ -94,6 +94,11 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     return aware.astimezone(UTC)
 
 
+def to_local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """The wall-clock time at the place, without zone: what a form shows and takes."""
+    return moment.astimezone(zone).replace(tzinfo=None) if moment else None
+
+
 def _check_value(key: str, value, limit, kind: str, problems: list[str]):
     where = f"'{key}'"
     if kind == "text" or kind == "timezone":

@@ -90,6 +90,11 @@ class VigilForm(FlaskForm):
             return None
 
 
+def invalid_status(form) -> int:
+    """400 for a missing or stale CSRF token, 422 for fields a person can correct."""
+    return 400 if "csrf_token" in form.errors else 422
+
+
 class RsvpDetailsMixin:
     name = StringField(
         _l("Name (optional)"),

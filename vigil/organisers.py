@@ -122,14 +122,9 @@ def is_member(organiser: Organiser, event: Event) -> bool:
     )
 
 
-def can_manage(organiser: Organiser, event: Event) -> bool:
-    """Admins manage every event; organisers those they are members of; stewards none."""
-    if organiser.role == OrganiserRole.ADMIN:
-        return True
-    return organiser.role == OrganiserRole.ORGANISER and is_member(organiser, event)
-
-
-def can_create_events(organiser: Organiser) -> bool:
+def manages_events(organiser: Organiser) -> bool:
+    """Admins and organisers run events (create, change, see lists); stewards only
+    check people in. Which events is can_see's question."""
     return organiser.role in (OrganiserRole.ADMIN, OrganiserRole.ORGANISER)
 
 

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from . import delivery, outbox, volunteer_emails
+from .dates import format_span
 from .errors import VigilError
 from .event_calendar import cancelled_entry
-from .events import has_ended, lock_event
+from .events import is_live, lock_event
 from .extensions import db
 from .models import (
     Event,
@@ -29,12 +31,10 @@ from .models import (
     VolunteerToken,
     utcnow,
 )
-from .rsvps import email_lookup, email_lookups
+from .rsvps import REPEAT_LINK_INTERVAL, email_lookup, email_lookups
 from .tokens import hash_token, is_token_shaped, new_token
 
 log = logging.getLogger(__name__)
-
-REPEAT_LINK_INTERVAL = timedelta(minutes=10)
 
 
 class ShiftProblem(VigilError):
@@ -60,9 +60,13 @@ class SignupGone(VigilError):
 
 
 def event_roles(event: Event) -> list[Role]:
+    """With their shifts, in one more query rather than one per role."""
     return list(
         db.session.scalars(
-            select(Role).where(Role.event_id == event.id).order_by(Role.position, Role.id)
+            select(Role)
+            .where(Role.event_id == event.id)
+            .order_by(Role.position, Role.id)
+            .options(selectinload(Role.shifts))
         )
     )
 
@@ -79,17 +83,16 @@ def shift_fill(event: Event) -> Counter:
     return Counter(dict(rows))
 
 
-def is_open(event: Event, now: datetime | None = None) -> bool:
-    return event.status == EventStatus.PUBLISHED and not has_ended(event, now)
-
-
-def roles_needing_people(event: Event, now: datetime | None = None) -> list[Role]:
-    """Roles with at least one upcoming shift that is not yet full (for the event page)."""
+def roles_needing_people(
+    event: Event, now: datetime | None = None, roles: list[Role] | None = None
+) -> list[Role]:
+    """Roles with at least one upcoming shift that is not yet full (for the event page).
+    `roles` saves loading them again when the caller has them."""
     now = now or utcnow()
     fill = shift_fill(event)
     return [
         role
-        for role in event_roles(event)
+        for role in (event_roles(event) if roles is None else roles)
         if any(s.starts_at > now and fill[s.id] < s.capacity for s in role.shifts)
     ]
 
@@ -138,8 +141,6 @@ def _check_shifts(
 
 
 def _shift_time(shift: Shift) -> str:
-    from .dates import format_span
-
     return format_span(shift.starts_at, shift.ends_at, shift.role.event.timezone)
 
 
@@ -159,7 +160,7 @@ def _needed_phone(shifts: list[Shift], phone: str | None) -> str | None:
 
 
 def _ensure_open(event: Event, now: datetime) -> None:
-    if not is_open(event, now):
+    if not is_live(event, now):
         raise VolunteeringClosed()
 
 
@@ -342,7 +343,11 @@ def roster(event: Event) -> list[RosterShift]:
     """Shift by shift, who is on it; shifts with gaps first, then by time."""
     rows = []
     assignments = db.session.scalars(
-        select(ShiftAssignment).join(Shift).join(Role).where(Role.event_id == event.id)
+        select(ShiftAssignment)
+        .join(Shift)
+        .join(Role)
+        .where(Role.event_id == event.id)
+        .options(selectinload(ShiftAssignment.signup))
     ).all()
     people: dict[int, list[VolunteerSignup]] = {}
     for a in assignments:
@@ -363,6 +368,21 @@ def without_shift(event: Event) -> list[VolunteerSignup]:
             .order_by(VolunteerSignup.id)
         )
     )
+
+
+# The roster's spreadsheet columns, in the CLI's and the organisers' exports alike.
+ROSTER_COLUMNS = [
+    "role",
+    "shift starts",
+    "shift ends",
+    "meeting point",
+    "capacity",
+    "filled",
+    "name",
+    "languages",
+    "phone",
+    "notes",
+]
 
 
 def roster_rows(rows: list[RosterShift]):
@@ -453,12 +473,7 @@ def update_shift(shift: Shift, *, starts_at, ends_at, capacity, meeting_point=""
     """
     lock_event(shift.role.event)
     _check_times(starts_at, ends_at)
-    people = [
-        a.signup
-        for a in db.session.scalars(
-            select(ShiftAssignment).where(ShiftAssignment.shift_id == shift.id)
-        )
-    ]
+    people = people_on(shift)
     if capacity < len(people):
         raise ShiftProblem(
             _(

@@ -21,7 +21,7 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_CACHE = "public, max-age=300"
 
 
-def _etag(*parts) -> str:
+def etag_of(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
@@ -62,7 +62,7 @@ def event_ics(slug: str):
     if event is None:
         abort(404)
     entry = entry_for(event)
-    etag = _etag("event", entry, current_app.config["VIGIL_BASE_URL"])
+    etag = etag_of("event", entry, current_app.config["VIGIL_BASE_URL"])
     return calendar_response(
         etag, event.updated_at, lambda: event_file(event), filename=f"{event.slug}.ics"
     )
@@ -88,7 +88,7 @@ def _cached_feed(etag: str, build) -> bytes:
 def feed():
     fingerprint, _latest = feed_fingerprint()
     name = current_app.config["VIGIL_ORG_NAME"]
-    etag = _etag("feed", fingerprint, name, current_app.config["VIGIL_BASE_URL"], get_locale())
+    etag = etag_of("feed", fingerprint, name, current_app.config["VIGIL_BASE_URL"], get_locale())
     # No Last-Modified: an event leaving the feed (unpublished, or passed) changes it
     # without any newer timestamp, so only the ETag can say whether it changed.
     return calendar_response(

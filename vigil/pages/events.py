@@ -7,6 +7,7 @@ from ..events import (
     RSVP_WINDOW_MESSAGES,
     RsvpWindow,
     has_ended,
+    is_live,
     list_public_events,
     places_left,
     public_event,
@@ -26,6 +27,7 @@ def index():
 def render_event_page(event: Event, form: RsvpForm | None = None, error=None, status=200):
     """The event page, with the person's typing kept in `form` when it is re-shown."""
     window = rsvp_window(event)
+    roles = volunteers.event_roles(event)
     return (
         render_template(
             "events/show.html",
@@ -36,9 +38,9 @@ def render_event_page(event: Event, form: RsvpForm | None = None, error=None, st
             closed_message=RSVP_WINDOW_MESSAGES.get(window),
             ended=has_ended(event),
             places_left=places_left(event),
-            has_roles=bool(volunteers.event_roles(event)),
-            roles_needed=volunteers.roles_needing_people(event),
-            volunteering_open=volunteers.is_open(event),
+            has_roles=bool(roles),
+            roles_needed=volunteers.roles_needing_people(event, roles=roles),
+            volunteering_open=is_live(event),
         ),
         status,
     )

@@ -26,9 +26,8 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
 from .. import attendees, audit, organisers, two_factor, volunteers
-from ..cli import ROSTER_COLUMNS
 from ..database import begin_read_only
-from ..event_files import to_utc
+from ..event_files import to_local, to_utc
 from ..events import RsvpCounts, rsvp_counts
 from ..extensions import db, limiter
 from ..forms import (
@@ -40,6 +39,7 @@ from ..forms import (
     MessageForm,
     RoleForm,
     ShiftForm,
+    invalid_status,
 )
 from ..models import Event, Organiser, Role, Rsvp, Shift
 from ..spreadsheets import write_csv
@@ -86,9 +86,7 @@ def login():
     form = LoginForm()
     if request.method == "POST":
         if not form.validate_on_submit():
-            return render_template("organiser/login.html", form=form), 400 if (
-                "csrf_token" in form.errors
-            ) else 422
+            return render_template("organiser/login.html", form=form), invalid_status(form)
         organiser = organisers.authenticate(form.email.data, form.password.data)
         if organiser is None:
             # The account tried, if there is one, so admins see who is being targeted.
@@ -138,23 +136,31 @@ def dashboard():
             counts=counts,
             empty=RsvpCounts(),
             gaps=volunteers.open_places(ids),
-            manageable={e.id for e in events if organisers.can_manage(current_user, e)},
-            can_create=organisers.can_create_events(current_user),
+            # every listed event is one the person may see: managing is then the role's
+            manageable=set(ids) if organisers.manages_events(current_user) else set(),
+            can_create=organisers.manages_events(current_user),
             logout=CsrfOnlyForm(),
         ),
         200,
-        {"Cache-Control": "no-store"},
     )
 
 
-def managed_event_or_abort(slug: str) -> Event:
-    """404 for events the person may not know of, 403 for ones they may not manage."""
-    event = db.session.scalar(db.select(Event).where(Event.slug == slug))
+def allowed_event_or_abort(event: Event | None, manage: bool = True) -> Event:
+    """404 for events the person may not know of; 403 where managing is needed and
+    their role only checks people in."""
     if event is None or not organisers.can_see(current_user, event):
         abort(404)
-    if not organisers.can_manage(current_user, event):
+    if manage and not organisers.manages_events(current_user):
         abort(403)
     return event
+
+
+def _event_by_slug(slug: str) -> Event | None:
+    return db.session.scalar(db.select(Event).where(Event.slug == slug))
+
+
+def managed_event_or_abort(slug: str) -> Event:
+    return allowed_event_or_abort(_event_by_slug(slug))
 
 
 @bp.get("/events/<slug>/roster")
@@ -175,7 +181,6 @@ def roster(slug: str):
             logout=CsrfOnlyForm(),
         ),
         200,
-        {"Cache-Control": "no-store"},
     )
 
 
@@ -190,13 +195,12 @@ def roster_csv(slug: str):
     db.session.commit()
     buffer = io.StringIO()
     buffer.write("\ufeff")  # the BOM: spreadsheet apps then read Chinese names right
-    write_csv(buffer, ROSTER_COLUMNS, volunteers.roster_rows(rows))
+    write_csv(buffer, volunteers.ROSTER_COLUMNS, volunteers.roster_rows(rows))
     return Response(
         buffer.getvalue().encode("utf-8"),
         content_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{event.slug}-roster.csv"',
-            "Cache-Control": "no-store",
         },
     )
 
@@ -236,7 +240,6 @@ def _render_roles(event: Event, role_form=None, shift_forms=None, status=200):
             logout=CsrfOnlyForm(),
         ),
         status,
-        {"Cache-Control": "no-store"},
     )
 
 
@@ -261,14 +264,14 @@ def _role_or_abort(role_id: int) -> tuple[Role, Event]:
     role = db.session.get(Role, role_id)
     if role is None:
         abort(404)
-    return role, managed_event_or_abort(role.event.slug)
+    return role, allowed_event_or_abort(role.event)
 
 
 def _shift_or_abort(shift_id: int) -> tuple[Shift, Event]:
     shift = db.session.get(Shift, shift_id)
     if shift is None:
         abort(404)
-    return shift, managed_event_or_abort(shift.role.event.slug)
+    return shift, allowed_event_or_abort(shift.role.event)
 
 
 @bp.route("/roles/<int(max=2147483647):role_id>/edit", methods=["GET", "POST"])
@@ -308,10 +311,6 @@ def add_shift(role_id: int):
     return redirect(url_for("organiser.roles", slug=event.slug), code=303)
 
 
-def _local(moment, event: Event):
-    return moment.astimezone(event.zone).replace(tzinfo=None)
-
-
 @bp.route("/shifts/<int(max=2147483647):shift_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_shift(shift_id: int):
@@ -319,8 +318,8 @@ def edit_shift(shift_id: int):
     if request.method == "GET":
         form = ShiftForm(
             formdata=None,
-            starts=_local(shift.starts_at, event),
-            ends=_local(shift.ends_at, event),
+            starts=to_local(shift.starts_at, event.zone),
+            ends=to_local(shift.ends_at, event.zone),
             capacity=shift.capacity,
             meeting_point=shift.meeting_point,
             note=shift.note,
@@ -450,7 +449,7 @@ def attendee_list(slug: str):
     form = AttendeeSearchForm() if request.method == "POST" else AttendeeSearchForm(formdata=None)
     status = 200
     if request.method == "POST" and not form.validate_on_submit():
-        status = 400 if "csrf_token" in form.errors else 422
+        status = invalid_status(form)
         page = attendees.attendee_page(event)
     else:
         page = attendees.attendee_page(
@@ -467,7 +466,6 @@ def attendee_list(slug: str):
             "organiser/attendees.html", event=event, form=form, result=page, logout=CsrfOnlyForm()
         ),
         status,
-        {"Cache-Control": "no-store"},
     )
 
 
@@ -498,7 +496,6 @@ def attendee_csv(slug: str):
         content_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{event.slug}-attendees.csv"',
-            "Cache-Control": "no-store",
         },
     )
 
@@ -519,10 +516,7 @@ def _chunks(rows, size: int):
 
 def event_for_check_in(slug: str) -> Event:
     """Stewards, organisers and admins of the event; 404 for everyone else."""
-    event = db.session.scalar(db.select(Event).where(Event.slug == slug))
-    if event is None or not organisers.can_see(current_user, event):
-        abort(404)
-    return event
+    return allowed_event_or_abort(_event_by_slug(slug), manage=False)
 
 
 @bp.route("/events/<slug>/check-in", methods=["GET", "POST"])
@@ -534,7 +528,7 @@ def check_in(slug: str):
     found, status = [], 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            status = 400 if "csrf_token" in form.errors else 422
+            status = invalid_status(form)
         else:
             action = request.form.get("action", "search")
             if action in ("in", "undo") and form.rsvp.data:
@@ -559,11 +553,10 @@ def check_in(slug: str):
             form=form,
             found=found,
             counts=attendees.checkin_counts(event),
-            can_add=organisers.can_manage(current_user, event),
+            can_add=organisers.manages_events(current_user),
             logout=CsrfOnlyForm(),
         ),
         status,
-        {"Cache-Control": "no-store"},
     )
 
 
@@ -580,10 +573,10 @@ def message(slug: str):
         return _render_message(event, form)
     form = MessageForm()
     if not form.validate_on_submit():
-        return _render_message(event, form, status=400 if "csrf_token" in form.errors else 422)
-    recipients = attendees.message_recipients(event, form.audience.data)
+        return _render_message(event, form, status=invalid_status(form))
     if not form.confirm.data:
-        return _render_message(event, form, preview=True, count=len(recipients))
+        count = len(attendees.message_recipients(event, form.audience.data))
+        return _render_message(event, form, preview=True, count=count)
     sent = attendees.message_attendees(
         event,
         subject=form.subject.data,
@@ -610,5 +603,4 @@ def _render_message(event, form, preview=False, count=0, status=200):
             logout=CsrfOnlyForm(),
         ),
         status,
-        {"Cache-Control": "no-store"},
     )

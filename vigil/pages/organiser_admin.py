@@ -12,7 +12,6 @@ from ..models import AuditEntry, Event, Organiser, OrganiserRole
 
 bp = Blueprint("organiser_admin", __name__, url_prefix="/organiser")
 
-NO_STORE = {"Cache-Control": "no-store"}
 AUDIT_PAGE_SIZE = 100
 
 
@@ -24,7 +23,7 @@ def admins_only():
 
 
 def _render(template: str, status: int = 200, **context):
-    return render_template(template, logout=CsrfOnlyForm(), **context), status, NO_STORE
+    return render_template(template, logout=CsrfOnlyForm(), **context), status
 
 
 @bp.get("/accounts")

@@ -14,17 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, event_editing, organisers
 from ..event_editing import EventProblem, StatusProblem
 from ..extensions import db
-from ..forms import CsrfOnlyForm, EventForm, NotifyConfirmForm
+from ..forms import CsrfOnlyForm, EventForm, NotifyConfirmForm, invalid_status
 from ..models import EventStatus, utcnow
 from .organiser import managed_event_or_abort
 
 bp = Blueprint("organiser_events", __name__, url_prefix="/organiser")
 
-NO_STORE = {"Cache-Control": "no-store"}
-
 
 def _render(template: str, status: int = 200, **context):
-    return render_template(template, logout=CsrfOnlyForm(), **context), status, NO_STORE
+    return render_template(template, logout=CsrfOnlyForm(), **context), status
 
 
 def _columns_or_errors(form: EventForm, event=None) -> dict | None:
@@ -45,7 +43,7 @@ def _slug_taken(form: EventForm):
 
 
 def _require_creator():
-    if not organisers.can_create_events(current_user):
+    if not organisers.manages_events(current_user):
         abort(403)
 
 
@@ -167,7 +165,7 @@ def change_status(slug: str, action: str):
                 flash(_status_message(change))
                 return redirect(url_for(".edit_event", slug=event.slug), code=303)
         else:
-            status = 400 if "csrf_token" in form.errors else 422
+            status = invalid_status(form)
     return _render(
         "organiser/event_status.html",
         status,

@@ -11,20 +11,18 @@ from flask_login import current_user, login_required
 from .. import audit, rsvps
 from ..errors import VigilError
 from ..extensions import db
-from ..forms import CsrfOnlyForm, WalkUpForm
+from ..forms import CsrfOnlyForm, WalkUpForm, invalid_status
 from ..models import Rsvp, RsvpStatus
-from .organiser import managed_event_or_abort
+from .organiser import allowed_event_or_abort, managed_event_or_abort
 
 bp = Blueprint("organiser_rsvps", __name__, url_prefix="/organiser")
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _rsvp_or_abort(rsvp_id: int) -> Rsvp:
     rsvp = db.session.get(Rsvp, rsvp_id)
     if rsvp is None:
         abort(404)
-    managed_event_or_abort(rsvp.event.slug)
+    allowed_event_or_abort(rsvp.event)
     return rsvp
 
 
@@ -36,7 +34,7 @@ def add_walk_up(slug: str):
     error, status = None, 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            status = 400 if "csrf_token" in form.errors else 422
+            status = invalid_status(form)
         else:
             try:
                 rsvp = rsvps.add_walk_up(
@@ -61,7 +59,6 @@ def add_walk_up(slug: str):
             "organiser/walk_up.html", event=event, form=form, error=error, logout=CsrfOnlyForm()
         ),
         status,
-        NO_STORE,
     )
 
 
@@ -108,7 +105,6 @@ def cancel_rsvp(rsvp_id: int):
             logout=CsrfOnlyForm(),
         ),
         status,
-        NO_STORE,
     )
 
 

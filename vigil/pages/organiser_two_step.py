@@ -22,14 +22,13 @@ from flask_login import current_user, login_required, login_user
 
 from .. import audit, organisers, two_factor
 from ..extensions import db, limiter
-from ..forms import CodeForm, CsrfOnlyForm
+from ..forms import CodeForm, CsrfOnlyForm, invalid_status
 from ..models import Organiser
 
 bp = Blueprint("organiser_two_step", __name__, url_prefix="/organiser")
 
 PENDING = "two_step_pending"
 PENDING_SECONDS = 300
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def begin(organiser: Organiser):
@@ -79,7 +78,7 @@ def code():
     error, status = None, 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            status = 400 if "csrf_token" in form.errors else 422
+            status = invalid_status(form)
         elif two_factor.verify(organiser, form.code.data):
             audit.record(organiser, "log in")
             db.session.commit()
@@ -89,7 +88,7 @@ def code():
             audit.record(organiser, "failed two-step code")
             db.session.commit()
             error, status = _("That code is not right, or was used already. Try the next one."), 401
-    return render_template("organiser/login_code.html", form=form, error=error), status, NO_STORE
+    return render_template("organiser/login_code.html", form=form, error=error), status
 
 
 @bp.route("/two-step", methods=["GET", "POST"])
@@ -116,7 +115,7 @@ def setup():
         db.session.rollback()
         error, status = _("That code is not right, or was used already. Try the next one."), 422
     elif request.method == "POST":
-        status = 400 if "csrf_token" in form.errors else 422
+        status = invalid_status(form)
     secret = None
     if not two_factor.is_enabled(current_user):
         secret = current_user.totp_pending or two_factor.start_enrolment(current_user)
@@ -136,7 +135,6 @@ def setup():
             logout=CsrfOnlyForm(),
         ),
         status,
-        NO_STORE,
     )
 
 

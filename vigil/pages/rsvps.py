@@ -23,7 +23,7 @@ from ..dates import format_span
 from ..errors import NotEnoughPlaces, RsvpGone, VigilError
 from ..events import RsvpWindow, needs_email_confirmation, places_left, rsvp_window
 from ..extensions import db
-from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm
+from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm, invalid_status
 from ..models import Rsvp, RsvpStatus
 from ..throttling import even_timing, form_limits
 from .events import event_or_404, render_event_page
@@ -32,11 +32,6 @@ bp = Blueprint("rsvps", __name__)
 log = logging.getLogger(__name__)
 
 _OUTCOME = "rsvp_outcome"
-
-
-def invalid_status(form) -> int:
-    """400 for a missing or stale CSRF token, 422 for fields a person can correct."""
-    return 400 if "csrf_token" in form.errors else 422
 
 
 @bp.post("/events/<slug>/rsvp")
@@ -108,7 +103,7 @@ def render_manage(rsvp: Rsvp, token: str, details=None, erase=None, error=None, 
         places_left=places_left(event),
         error=error,
     )
-    return response, status, {"Cache-Control": "no-store"}
+    return response, status
 
 
 def _restored_message(rsvp: Rsvp) -> str:

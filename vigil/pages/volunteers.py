@@ -1,6 +1,5 @@
 """Volunteer pages: the sign-up form, the confirmation, the private manage page and feed."""
 
-import hashlib
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -10,14 +9,21 @@ from .. import volunteers
 from ..database import flush_deleted_data
 from ..errors import VigilError
 from ..event_calendar import shifts_file
+from ..events import is_live
 from ..extensions import db
-from ..forms import AddShiftsForm, CsrfOnlyForm, DropShiftForm, VolunteerForm, WithdrawForm
+from ..forms import (
+    AddShiftsForm,
+    CsrfOnlyForm,
+    DropShiftForm,
+    VolunteerForm,
+    WithdrawForm,
+    invalid_status,
+)
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
 from ..throttling import even_timing, form_limits
-from .calendars import calendar_response
+from .calendars import calendar_response, etag_of
 from .events import event_or_404
-from .rsvps import invalid_status
 
 bp = Blueprint("volunteers", __name__)
 log = logging.getLogger(__name__)
@@ -54,7 +60,7 @@ def render_signup(event: Event, form: VolunteerForm, error=None, status=200):
             event=event,
             form=form,
             roles=shift_rows(event),
-            open=volunteers.is_open(event),
+            open=is_live(event),
             error=error,
         ),
         status,
@@ -138,11 +144,11 @@ def render_manage(
         drop=DropShiftForm(formdata=None),
         button=CsrfOnlyForm(formdata=None),
         withdraw=withdraw or WithdrawForm(formdata=None),
-        open=volunteers.is_open(event),
+        open=is_live(event),
         feed_url=feed_url,
         error=error,
     )
-    return page, status, {"Cache-Control": "no-store"}
+    return page, status
 
 
 @bp.route("/volunteer/<token>", methods=["GET", "POST"])
@@ -209,5 +215,5 @@ def shifts_feed(token: str):
         abort(404)
     entries = [(s.id, s.sequence, s.updated_at) for s in volunteers.current_shifts(signup)]
     event = signup.event
-    etag = hashlib.sha256(repr((entries, event.revision, event.status)).encode()).hexdigest()[:32]
+    etag = etag_of(entries, event.revision, event.status)
     return calendar_response(etag, None, lambda: shifts_file(signup), personal=True)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from vigil import create_app
 from vigil.extensions import db
 from vigil.models import Event, EventStatus, Rsvp, RsvpStatus, RsvpToken
-from vigil.rsvps import email_lookup
+from vigil.people import email_lookup
 from vigil.tokens import new_token
 
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from vigil import privacy
+from vigil import people, privacy
 from vigil.crypto import DataKeys, new_key, parse_keys
 from vigil.event_files import EventFileError, parse_event
 from vigil.extensions import db
@@ -23,7 +23,7 @@ from vigil.models import (
     Shift,
     VolunteerSignup,
 )
-from vigil.rsvps import normalise_email
+from vigil.people import normalise_email
 from vigil.spreadsheets import neutralise
 
 SETTINGS = settings(
@@ -146,7 +146,7 @@ def test_the_volunteer_manage_page(app, make_event, make_roles, data):
         result = volunteers.sign_up(
             db.session.get(Event, event.id), email="v@example.org", shift_ids=[leaflets]
         )
-        token = volunteers.issue_manage_token(result.signup)
+        token = people.issue_token(result.signup)
         db.session.commit()
     post_hostile(app, app.test_client(), f"/volunteer/{token}", f"/volunteer/{token}", data)
 

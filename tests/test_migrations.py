@@ -80,7 +80,7 @@ def test_upgrading_a_database_with_data_keeps_every_row(empty_database, tmp_path
         assert db.session.execute(text("SELECT token_hash FROM rsvp_tokens")).scalar() == "a" * 64
         # the address written in clear before encryption existed is now ciphertext
         from vigil.models import Rsvp
-        from vigil.rsvps import email_lookup
+        from vigil.people import email_lookup
 
         raw, key = db.session.execute(text("SELECT email, email_key FROM rsvps")).one()
         assert raw.startswith("v1:") and "example.org" not in raw

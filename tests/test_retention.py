@@ -22,7 +22,7 @@ from vigil.models import (
     VolunteerSignup,
     utcnow,
 )
-from vigil.rsvps import email_lookup
+from vigil.people import email_lookup
 
 PEOPLE = {
     "email": "wang.private@example.org",

@@ -7,11 +7,11 @@ from helpers import manage_link, sent_mail
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from vigil import rsvps
+from vigil import people, rsvps
 from vigil.errors import InvalidState, NotEnoughPlaces, RsvpLocked, RsvpsClosed
 from vigil.extensions import db
 from vigil.models import Event, EventStatus, Rsvp, RsvpStatus
-from vigil.rsvps import email_lookup
+from vigil.people import email_lookup
 from vigil.tokens import hash_token
 
 
@@ -118,8 +118,8 @@ def test_same_address_again_changes_nothing_but_sends_a_fresh_link(ctx, app, mak
     first_token = manage_link(confirmation).rsplit("/", 1)[1]
     fresh_token = manage_link(mails[1]).rsplit("/", 1)[1]
     assert fresh_token != first_token
-    assert rsvps.find_rsvp(fresh_token).id == after.id
-    assert rsvps.find_rsvp(first_token).id == after.id  # earlier links keep working
+    assert people.find_by_token(Rsvp, fresh_token).id == after.id
+    assert people.find_by_token(Rsvp, first_token).id == after.id  # earlier links keep working
 
 
 def test_a_form_posted_twice_sends_one_email(ctx, app, make_event):
@@ -293,6 +293,6 @@ def test_rolled_back_rsvp_sends_nothing(ctx, app, make_event):
 
 
 def test_find_rsvp_ignores_junk_tokens(ctx):
-    assert rsvps.find_rsvp("short") is None
-    assert rsvps.find_rsvp("'; DROP TABLE rsvps; --" + "x" * 30) is None
-    assert rsvps.find_rsvp("A" * 43) is None
+    assert people.find_by_token(Rsvp, "short") is None
+    assert people.find_by_token(Rsvp, "'; DROP TABLE rsvps; --" + "x" * 30) is None
+    assert people.find_by_token(Rsvp, "A" * 43) is None

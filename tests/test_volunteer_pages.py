@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from vigil.extensions import db
 from vigil.models import EventStatus, VolunteerSignup
-from vigil.rsvps import email_lookup
+from vigil.people import email_lookup
 
 
 def volunteer(client, event, shift_ids, **data):

@@ -10,7 +10,7 @@ import pytest
 from helpers import mail_dir, sent_mail, text_body
 from sqlalchemy import func, select
 
-from vigil import volunteers
+from vigil import rosters, volunteers
 from vigil.extensions import db
 from vigil.models import (
     Event,
@@ -206,7 +206,7 @@ def test_roster_lists_gaps_first_with_what_coordinators_need(ctx, runner, make_e
         phone="0123456",
     )
     sign(event, email="b@example.org", shifts=[before], name="Bo", phone="0654321")
-    rows = volunteers.roster(event_of(event))
+    rows = rosters.roster(event_of(event))
     assert rows[-1].shift.id == before and rows[-1].left == 0  # the full shift comes last
     assert [p.name for p in rows[-1].people] == ["Ayşe", "Bo"]
     result = runner.invoke(args=["volunteers", "roster", event.slug])

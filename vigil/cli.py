@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from . import attendees, delivery, outbox, volunteers
+from . import attendees, delivery, outbox, rosters, volunteers
 from .event_files import EventFileError, import_events, seed
 from .events import public_event
 from .extensions import db
@@ -160,12 +160,12 @@ def roster_command(slug: str, csv_path: Path | None):
     event = public_event(slug)
     if event is None:
         raise click.ClickException(f"no published event {slug!r}")
-    rows = volunteers.roster(event)
+    rows = rosters.roster(event)
     if csv_path:
         from .spreadsheets import write_csv
 
         with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
-            write_csv(f, volunteers.ROSTER_COLUMNS, volunteers.roster_rows(rows))
+            write_csv(f, rosters.ROSTER_COLUMNS, rosters.roster_rows(rows))
         click.echo(f"{sum(len(r.people) for r in rows)} sign-ups written to {csv_path}")
         return
     for row in rows:

@@ -1,54 +1,60 @@
-"""What each message to an attendee says. Each function renders and queues; none decides.
+"""What each email to a person with a private link says: attendees and volunteers alike.
 
-Every message carries a manage link of its own (a fresh token, only its hash
-stored), so the person can act from whichever email they find first.
+Each function renders and queues one message; none decides who is told or when.
+Every message carries a private link of its own (a fresh token, only its hash
+stored), so the person can act from whichever email they find first. Dedupe keys
+make each one safe to queue twice.
 """
 
 import uuid
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 
+from . import people
 from .dates import format_span
-from .event_calendar import attachment_for
+from .event_calendar import attachment_for, cancelled_shift_attachment, shifts_attachment
 from .links import external_url
 from .mail import queue_email
-from .models import Rsvp, RsvpStatus
+from .models import Rsvp, RsvpStatus, Shift, VolunteerSignup
 from .outbox import message_exists
-from .tokens import issue_rsvp_token
 
-# Messages that carry a manage link in answer to an RSVP form.
-LINK_KINDS = ("rsvp_confirmed", "rsvp_waitlisted", "rsvp_manage_link")
+# Messages that carry a private link in answer to a public form.
+RSVP_LINK_KINDS = ("rsvp_confirmed", "rsvp_waitlisted", "rsvp_manage_link")
+VOLUNTEER_LINK_KINDS = ("volunteer_confirmed", "volunteer_manage_link")
+
+_MANAGE_PAGE = {Rsvp: "rsvps.manage", VolunteerSignup: "volunteers.manage"}
 
 
 def _queue(
-    rsvp: Rsvp,
+    person: people.Person,
     *,
     kind: str,
     key: str,
     subject: str,
     template: str,
-    calendar: bool = False,
+    attachment: Callable[[], tuple[bytes, str]] | None = None,
     optional: bool = False,
     extra: dict | None = None,
 ) -> bool:
-    """Queue one message to `rsvp` unless `key` was used before. Returns whether queued.
+    """Queue one message to `person` unless `key` was used before. Returns whether queued.
 
+    `attachment` builds the calendar file, only once the message is known to be new.
     `optional` marks non-essential messages, which carry List-Unsubscribe pointing at
-    the manage page (where updates can be switched off).
+    the private page (where updates can be switched off).
     """
-    if rsvp.email is None or message_exists(key):
+    if person.email is None or message_exists(key):
         return False  # a walk-up who gave no address is told nothing by email
-    event = rsvp.event
-    manage_url = external_url("rsvps.manage", token=issue_rsvp_token(rsvp))
-    ics, filename = attachment_for(event) if calendar else (None, None)
+    event = person.event
+    manage_url = external_url(_MANAGE_PAGE[type(person)], token=people.issue_token(person))
+    ics, filename = attachment() if attachment else (None, None)
     return queue_email(
         kind=kind,
         dedupe_key=key,
-        to=rsvp.email,
+        to=person.email,
         subject=subject,
         template=template,
         context={
-            "rsvp": rsvp,
             "event": event,
             "when": format_span(event.starts_at, event.ends_at, event.timezone),
             "event_url": external_url("events.show", slug=event.slug),
@@ -59,13 +65,23 @@ def _queue(
         calendar_filename=filename,
         unsubscribe_url=manage_url if optional else None,
         event_id=event.id,
-        rsvp_id=rsvp.id,
+        rsvp_id=person.id if isinstance(person, Rsvp) else None,
+        signup_id=person.id if isinstance(person, VolunteerSignup) else None,
     )
 
 
-def _version(rsvp: Rsvp) -> str:
-    """Changes to one RSVP are told once per state: a repeated post makes no new message."""
-    return f"{rsvp.id}:{rsvp.updated_at.timestamp():.6f}"
+def _version(person: people.Person) -> str:
+    """Changes to one person are told once per state: a repeated post makes no new message."""
+    return f"{person.id}:{person.updated_at.timestamp():.6f}"
+
+
+# ---------------------------------------------------------------- attendees
+
+
+def _to_attendee(rsvp: Rsvp, *, calendar: bool = False, **message) -> bool:
+    attachment = (lambda: attachment_for(rsvp.event)) if calendar else None
+    extra = {"rsvp": rsvp, **message.pop("extra", {})}
+    return _queue(rsvp, attachment=attachment, extra=extra, **message)
 
 
 def queue_rsvp_received(rsvp: Rsvp) -> None:
@@ -74,7 +90,7 @@ def queue_rsvp_received(rsvp: Rsvp) -> None:
         kind, subject = "rsvp_confirmed", _("You have a place: %(title)s", title=title)
     else:
         kind, subject = "rsvp_waitlisted", _("You are on the waitlist: %(title)s", title=title)
-    _queue(
+    _to_attendee(
         rsvp,
         kind=kind,
         key=f"rsvp_received:{rsvp.id}",
@@ -84,105 +100,77 @@ def queue_rsvp_received(rsvp: Rsvp) -> None:
     )
 
 
-def queue_manage_link(rsvp: Rsvp) -> None:
-    subject = _("Your link to manage your RSVP: %(title)s", title=rsvp.event.title)
-    _queue(
+def queue_rsvp_manage_link(rsvp: Rsvp) -> None:
+    _to_attendee(
         rsvp,
         kind="rsvp_manage_link",
         key=f"rsvp_manage_link:{rsvp.id}:{uuid.uuid4().hex}",
-        subject=subject,
+        subject=_("Your link to manage your RSVP: %(title)s", title=rsvp.event.title),
         template="rsvp_manage_link",
     )
 
 
+def _about_the_rsvp(rsvp: Rsvp, kind: str, subject: str, template: str, calendar=False) -> None:
+    """A change to the RSVP itself, told once per state of the RSVP."""
+    key = f"{kind}:{_version(rsvp)}"
+    _to_attendee(rsvp, kind=kind, key=key, subject=subject, template=template, calendar=calendar)
+
+
 def queue_rsvp_changed(rsvp: Rsvp) -> None:
     subject = _("Your RSVP has been changed: %(title)s", title=rsvp.event.title)
-    _queue(
-        rsvp,
-        kind="rsvp_changed",
-        key=f"rsvp_changed:{_version(rsvp)}",
-        subject=subject,
-        template="rsvp_changed",
-    )
+    _about_the_rsvp(rsvp, "rsvp_changed", subject, "rsvp_changed")
 
 
 def queue_rsvp_cancelled(rsvp: Rsvp) -> None:
     subject = _("Your RSVP has been cancelled: %(title)s", title=rsvp.event.title)
-    _queue(
-        rsvp,
-        kind="rsvp_cancelled",
-        key=f"rsvp_cancelled:{_version(rsvp)}",
-        subject=subject,
-        template="rsvp_cancelled",
-    )
+    _about_the_rsvp(rsvp, "rsvp_cancelled", subject, "rsvp_cancelled")
 
 
 def queue_rsvp_restored(rsvp: Rsvp) -> None:
-    if rsvp.status == RsvpStatus.CONFIRMED:
+    confirmed = rsvp.status == RsvpStatus.CONFIRMED
+    if confirmed:
         subject = _("Your RSVP is back on: %(title)s", title=rsvp.event.title)
     else:
         subject = _("You are back on the waitlist: %(title)s", title=rsvp.event.title)
-    _queue(
-        rsvp,
-        kind="rsvp_restored",
-        key=f"rsvp_restored:{_version(rsvp)}",
-        subject=subject,
-        template="rsvp_changed",
-        calendar=rsvp.status == RsvpStatus.CONFIRMED,
-    )
+    _about_the_rsvp(rsvp, "rsvp_restored", subject, "rsvp_changed", calendar=confirmed)
 
 
 def queue_rsvp_promoted(rsvp: Rsvp) -> None:
     subject = _("A place has opened up for you: %(title)s", title=rsvp.event.title)
-    _queue(
-        rsvp,
-        kind="rsvp_promoted",
-        key=f"rsvp_promoted:{_version(rsvp)}",
-        subject=subject,
-        template="rsvp_promoted",
-        calendar=True,
-    )
+    _about_the_rsvp(rsvp, "rsvp_promoted", subject, "rsvp_promoted", calendar=True)
+
+
+def _about_the_event(rsvp: Rsvp, kind: str, subject: str, once_per: str) -> bool:
+    """News of the event itself, with its calendar file, told once per `once_per`."""
+    key = f"{kind}:{once_per}"
+    return _to_attendee(rsvp, kind=kind, key=key, subject=subject, template=kind, calendar=True)
 
 
 def queue_event_changed(rsvp: Rsvp) -> bool:
     event = rsvp.event
     subject = _("Changed time or place: %(title)s", title=event.title)
-    return _queue(
-        rsvp,
-        kind="event_changed",
-        key=f"event_changed:{event.id}:{event.sequence}:{rsvp.id}",
-        subject=subject,
-        template="event_changed",
-        calendar=True,
-    )
+    once_per = f"{event.id}:{event.sequence}:{rsvp.id}"
+    return _about_the_event(rsvp, "event_changed", subject, once_per)
 
 
 def queue_event_cancelled(rsvp: Rsvp) -> bool:
     event = rsvp.event
     subject = _("Cancelled: %(title)s", title=event.title)
-    return _queue(
-        rsvp,
-        kind="event_cancelled",
-        key=f"event_cancelled:{event.id}:{event.sequence}:{rsvp.id}",
-        subject=subject,
-        template="event_cancelled",
-        calendar=True,
-    )
+    once_per = f"{event.id}:{event.sequence}:{rsvp.id}"
+    return _about_the_event(rsvp, "event_cancelled", subject, once_per)
 
 
 def queue_reminder(rsvp: Rsvp) -> bool:
-    event = rsvp.event
-    subject = _("Reminder: %(title)s", title=event.title)
-    key = f"reminder:{rsvp.id}:{int(event.starts_at.timestamp())}"
-    return _queue(
-        rsvp, kind="reminder", key=key, subject=subject, template="reminder", calendar=True
-    )
+    """Keyed by the start time, so an event moved to a new time gets a new reminder."""
+    subject = _("Reminder: %(title)s", title=rsvp.event.title)
+    once_per = f"{rsvp.id}:{int(rsvp.event.starts_at.timestamp())}"
+    return _about_the_event(rsvp, "reminder", subject, once_per)
 
 
 def queue_organiser_message(
     rsvp: Rsvp, message_key: str, subject: str, body: str, optional: bool
 ) -> bool:
-    return _queue(
+    return _to_attendee(
         rsvp,
         kind="organiser_message",
         key=f"message:{message_key}:{rsvp.id}",
@@ -190,4 +178,112 @@ def queue_organiser_message(
         template="organiser_message",
         optional=optional,
         extra={"body": body},
+    )
+
+
+# ---------------------------------------------------------------- volunteers
+
+
+def _shift_lines(signup: VolunteerSignup) -> list[dict]:
+    zone = signup.event.timezone
+    return [
+        {
+            "role": a.shift.role,
+            "shift": a.shift,
+            "when": format_span(a.shift.starts_at, a.shift.ends_at, zone),
+        }
+        for a in sorted(signup.assignments, key=lambda a: a.shift.starts_at)
+    ]
+
+
+def _to_volunteer(
+    signup: VolunteerSignup,
+    *,
+    calendar: bool = True,
+    feed: bool = False,
+    shift: Shift | None = None,
+    **message,
+) -> bool:
+    """`calendar` attaches the person's shifts; `shift` names the one a message is about;
+    `feed` issues a new personal feed address (the old one stops working)."""
+    if message_exists(message["key"]):
+        return False
+    feed_url = (
+        external_url("volunteers.shifts_feed", token=people.rotate_feed_token(signup))
+        if feed
+        else None
+    )
+    extra = {"signup": signup, "shifts": _shift_lines(signup), "feed_url": feed_url}
+    if shift is not None:
+        extra["reminder_shift"] = shift
+        extra["reminder_when"] = format_span(shift.starts_at, shift.ends_at, signup.event.timezone)
+    if calendar and "attachment" not in message:
+        message["attachment"] = lambda: shifts_attachment(signup)
+    return _queue(signup, extra=extra, **message)
+
+
+def queue_volunteer_confirmation(signup: VolunteerSignup) -> None:
+    _to_volunteer(
+        signup,
+        kind="volunteer_confirmed",
+        key=f"volunteer_received:{signup.id}",
+        subject=_("Thank you for volunteering: %(title)s", title=signup.event.title),
+        template="volunteer_confirmed",
+        feed=True,
+    )
+
+
+def queue_volunteer_manage_link(signup: VolunteerSignup) -> None:
+    _to_volunteer(
+        signup,
+        kind="volunteer_manage_link",
+        key=f"volunteer_manage_link:{signup.id}:{uuid.uuid4().hex}",
+        subject=_("Your link to manage your volunteering: %(title)s", title=signup.event.title),
+        template="volunteer_manage_link",
+        calendar=False,
+    )
+
+
+def queue_volunteer_changed(signup: VolunteerSignup, struck: tuple = ()) -> None:
+    """`struck` are calendar entries of shifts just given up, sent as cancelled."""
+    _to_volunteer(
+        signup,
+        kind="volunteer_changed",
+        key=f"volunteer_changed:{_version(signup)}",
+        subject=_("Your shifts have changed: %(title)s", title=signup.event.title),
+        template="volunteer_changed",
+        attachment=lambda: shifts_attachment(signup, struck),
+    )
+
+
+def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
+    return _to_volunteer(
+        signup,
+        kind="shift_reminder",
+        key=f"shift_reminder:{signup.id}:{shift.id}:{int(shift.starts_at.timestamp())}",
+        subject=_(
+            "Reminder, your shift tomorrow: %(role)s, %(title)s",
+            role=shift.role.name,
+            title=signup.event.title,
+        ),
+        template="shift_reminder",
+        calendar=False,
+        shift=shift,
+    )
+
+
+def queue_shift_cancelled(signup: VolunteerSignup, shift: Shift) -> bool:
+    """Sent before the shift is deleted, so the message can still name it."""
+    return _to_volunteer(
+        signup,
+        kind="shift_cancelled",
+        key=f"shift_cancelled:{signup.id}:{shift.id}",
+        subject=_(
+            "A shift has been cancelled: %(role)s, %(title)s",
+            role=shift.role.name,
+            title=signup.event.title,
+        ),
+        template="shift_cancelled",
+        attachment=lambda: cancelled_shift_attachment(signup, shift),
+        shift=shift,
     )

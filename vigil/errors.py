@@ -13,14 +13,18 @@ log = logging.getLogger(__name__)
 
 
 class VigilError(Exception):
-    """A broken rule; the message is written for the person who caused it."""
+    """A broken rule; the message is written for the person who caused it, and `field`
+    names the form field it belongs next to, when there is one."""
 
     message = _l("That could not be done.")
     status_code = 409
+    field: str | None = None
 
-    def __init__(self, message=None):
+    def __init__(self, message=None, field: str | None = None):
         if message is not None:
             self.message = message
+        if field is not None:
+            self.field = field
         super().__init__(str(self.message))
 
 
@@ -50,6 +54,13 @@ class RsvpGone(VigilError):
     """The RSVP was erased while this request was on its way."""
 
     message = _l("This RSVP no longer exists.")
+    status_code = 404
+
+
+class SignupGone(VigilError):
+    """The volunteer withdrew while this request was on its way."""
+
+    message = _l("This sign-up no longer exists.")
     status_code = 404
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Text, literal, select, type_coerce, update
 
 from .crypto import DataKeys, Encrypted
 from .extensions import db
-from .rsvps import normalise_email
+from .people import normalise_email
 
 
 @dataclass(frozen=True)

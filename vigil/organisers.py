@@ -14,7 +14,7 @@ from sqlalchemy import select
 from .errors import VigilError
 from .extensions import db
 from .models import Event, EventMember, Organiser, OrganiserRole, utcnow
-from .rsvps import normalise_email
+from .people import normalise_email
 
 log = logging.getLogger(__name__)
 

@@ -53,16 +53,9 @@ def message_exists(dedupe_key: str) -> bool:
     )
 
 
-def has_recent(rsvp_id: int, kinds: tuple[str, ...], since: datetime) -> bool:
-    return _has_recent(OutboxMessage.rsvp_id == rsvp_id, kinds, since)
-
-
-def has_recent_for_signup(signup_id: int, kinds: tuple[str, ...], since: datetime) -> bool:
-    return _has_recent(OutboxMessage.signup_id == signup_id, kinds, since)
-
-
-def _has_recent(owner, kinds: tuple[str, ...], since: datetime) -> bool:
-    """Whether a message of these kinds went to this person since `since`."""
+def has_recent(owner, kinds: tuple[str, ...], since: datetime) -> bool:
+    """Whether a message of these kinds went to `owner` (a clause naming a person) since
+    `since`."""
     found = db.session.scalar(
         select(OutboxMessage.id)
         .where(owner, OutboxMessage.kind.in_(kinds), OutboxMessage.created_at >= since)
@@ -209,25 +202,12 @@ def _outcome_values(outcome: Outcome, retry: Retry, now: datetime) -> dict:
     return {"status": OutboxStatus.FAILED, "last_error": reason[:200], **_CLEARED}
 
 
-def forget_rsvp(rsvp_id: int) -> list[int]:
-    """Delete every message to an RSVP being erased: unsent ones are never sent.
+def forget(owner) -> list[int]:
+    """Delete every message matching `owner` (a person being erased, or an event being
+    purged): unsent ones are never sent.
 
     Returns the deleted ids, so copies kept outside the database can go too.
     """
-    return _forget(OutboxMessage.rsvp_id == rsvp_id)
-
-
-def forget_signup(signup_id: int) -> list[int]:
-    """The same for a volunteer who withdraws."""
-    return _forget(OutboxMessage.signup_id == signup_id)
-
-
-def forget_event(event_id: int) -> list[int]:
-    """Every message about an event whose people's details are being purged."""
-    return _forget(OutboxMessage.event_id == event_id)
-
-
-def _forget(owner) -> list[int]:
     ids = list(db.session.scalars(select(OutboxMessage.id).where(owner)))
     if ids:
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))

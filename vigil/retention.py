@@ -16,7 +16,7 @@ from . import audit, delivery, outbox
 from .database import flush_deleted_data
 from .events import rsvp_counts
 from .extensions import db
-from .models import Event, Rsvp, VolunteerSignup, utcnow
+from .models import Event, OutboxMessage, Rsvp, VolunteerSignup, utcnow
 from .throttling import forget_addresses
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def purge_event(event: Event, now: datetime | None = None) -> Purged:
             ),
         ]
     )
-    messages = outbox.forget_event(event.id)
+    messages = outbox.forget(OutboxMessage.event_id == event.id)
     rsvps = db.session.execute(delete(Rsvp).where(Rsvp.event_id == event.id)).rowcount
     signups = db.session.execute(
         delete(VolunteerSignup).where(VolunteerSignup.event_id == event.id)

@@ -10,14 +10,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import delivery, emails, outbox
-from .crypto import data_keys
-from .errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
+from . import emails, people
+from .errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpLocked
 from .events import (
     ensure_rsvps_open,
     is_live,
@@ -26,33 +24,9 @@ from .events import (
     places_taken,
 )
 from .extensions import db
-from .models import Event, Rsvp, RsvpStatus, RsvpToken, utcnow
-from .tokens import hash_token, is_token_shaped
+from .models import Event, Rsvp, RsvpStatus, utcnow
 
 log = logging.getLogger(__name__)
-
-# A repeated RSVP from a known address sends a fresh link at most this often.
-REPEAT_LINK_INTERVAL = timedelta(minutes=10)
-
-
-def normalise_email(address: str) -> str:
-    """The comparison key for an address: validated form, compared case-insensitively."""
-    address = address.strip()
-    try:
-        address = validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError:
-        pass  # the form has already judged it; keep the key stable either way
-    return address.casefold()
-
-
-def email_lookup(address: str) -> str:
-    """What an RSVP or sign-up stores to find the address again: its keyed hash."""
-    return data_keys().lookup(normalise_email(address))
-
-
-def email_lookups(address: str) -> list[str]:
-    """The hashes under every configured key, for look-ups during a key rotation."""
-    return data_keys().lookups(normalise_email(address))
 
 
 @dataclass(frozen=True)
@@ -85,7 +59,7 @@ def confirm_rsvp(rsvp: Rsvp, now: datetime | None = None) -> None:
     """The person opened their link and confirmed: the place is theirs to keep.
     Confirming twice changes nothing."""
     now = now or utcnow()
-    lock_rsvp(rsvp)
+    people.lock(rsvp)
     if rsvp.confirm_by is not None:
         rsvp.confirm_by = None
         rsvp.updated_at = now
@@ -107,9 +81,7 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.confirm_by < now)
         ).all()
         for rsvp in expired:
-            delivery.remove_file_copies(outbox.forget_rsvp(rsvp.id))
-            db.session.delete(rsvp)
-        db.session.flush()
+            people.erase(rsvp)
         released += len(expired)
         log.info("unconfirmed rsvps released event=%s count=%d", event.id, len(expired))
         if is_live(event, now):
@@ -148,46 +120,46 @@ def create_rsvp(
     ensure_rsvps_open(event, now)
     if guests < 0:
         raise ValueError("guests must not be negative")
-    key = email_lookup(email)
     status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
-
-    existing = db.session.scalar(
-        select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.email_key.in_(email_lookups(email)))
-    )
-    if existing is not None:
-        # A form posted twice in a row (or a flood of posts with someone's address)
-        # sends one link, not one per post.
-        if not outbox.has_recent(existing.id, emails.LINK_KINDS, now - REPEAT_LINK_INTERVAL):
-            emails.queue_manage_link(existing)
-        log.info("rsvp repeated rsvp=%s event=%s", existing.id, event.id)
-        return RsvpResult(status=status, rsvp=existing, was_new=False)
-
-    rsvp = _add_rsvp(
+    # Known and new addresses run the same statements from here on: a stranger who
+    # types someone's address must not be able to tell which it was.
+    existing, added = people.add_unless_known(
+        Rsvp,
         event,
-        email=email.strip(),
-        email_key=key,
-        name=name,
+        email,
+        **_new_rsvp_values(event, name=name, accessibility=accessibility, now=now),
         guests=guests,
-        accessibility=accessibility,
         wants_updates=wants_updates,
         status=status,
-        now=now,
         confirm_by=confirmation_deadline(event, now) if needs_email_confirmation(event) else None,
     )
-    log.info("rsvp created rsvp=%s event=%s status=%s", rsvp.id, event.id, status)
-    return RsvpResult(status=status, rsvp=rsvp, was_new=True)
+    recently = people.link_sent_recently(added or existing, emails.RSVP_LINK_KINDS, now)
+    if added is not None:
+        emails.queue_rsvp_received(added)
+        log.info("rsvp created rsvp=%s event=%s status=%s", added.id, event.id, status)
+        return RsvpResult(status=status, rsvp=added, was_new=True)
+    if not recently:
+        emails.queue_rsvp_manage_link(existing)
+    log.info("rsvp repeated rsvp=%s event=%s", existing.id, event.id)
+    return RsvpResult(status=status, rsvp=existing, was_new=False)
 
 
-def _add_rsvp(event: Event, *, name, accessibility, now: datetime, **values) -> Rsvp:
-    """Store a new RSVP with its check-in code and queue the email saying where it stands."""
-    rsvp = Rsvp(
-        event=event,
+def _new_rsvp_values(event: Event, *, name, accessibility, now: datetime) -> dict:
+    return dict(
         checkin_code=new_checkin_code(event),
         name=(name or "").strip() or None,
         accessibility=(accessibility or "").strip() or None,
         queued_at=now,
         created_at=now,
         updated_at=now,
+    )
+
+
+def _add_rsvp(event: Event, *, name, accessibility, now: datetime, **values) -> Rsvp:
+    """Store a new RSVP with its check-in code and queue the email saying where it stands."""
+    rsvp = Rsvp(
+        event=event,
+        **_new_rsvp_values(event, name=name, accessibility=accessibility, now=now),
         **values,
     )
     db.session.add(rsvp)
@@ -210,29 +182,9 @@ def new_checkin_code(event: Event) -> str:
             return code
 
 
-def find_rsvp(token: str) -> Rsvp | None:
-    if not is_token_shaped(token):
-        return None
-    return db.session.scalar(
-        select(Rsvp).join(RsvpToken).where(RsvpToken.token_hash == hash_token(token))
-    )
-
-
 def can_change(rsvp: Rsvp, now: datetime | None = None) -> bool:
     """RSVPs can change until the event ends or is cancelled; erasure is always possible."""
     return is_live(rsvp.event, now)
-
-
-def lock_rsvp(rsvp: Rsvp) -> Event:
-    """Lock the RSVP's event, then re-read the RSVP: another request may have changed or
-    erased it since it was loaded. Raises RsvpGone if it no longer exists."""
-    event = lock_event(rsvp.event)
-    current = db.session.scalar(
-        select(Rsvp).where(Rsvp.id == rsvp.id).execution_options(populate_existing=True)
-    )
-    if current is None:
-        raise RsvpGone()
-    return event
 
 
 def _ensure_changeable(rsvp: Rsvp, now: datetime | None) -> None:
@@ -255,7 +207,7 @@ def update_rsvp(
     from the waitlist by places this change freed.
     """
     now = now or utcnow()
-    event = lock_rsvp(rsvp)
+    event = people.lock(rsvp)
     _ensure_changeable(rsvp, now)
     if guests < 0:
         raise ValueError("guests must not be negative")
@@ -268,7 +220,8 @@ def update_rsvp(
                     "Only %(free)d more place(s) left, so you can bring at most %(max)d guest(s).",
                     free=free,
                     max=rsvp.guests + max(free, 0),
-                )
+                ),
+                field="guests",
             )
     before = (rsvp.name, rsvp.guests, rsvp.accessibility, rsvp.wants_updates)
     rsvp.name = (name or "").strip() or None
@@ -286,7 +239,7 @@ def update_rsvp(
 def cancel_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
     """Give up the place (or waitlist spot); returns RSVPs promoted into the freed places."""
     now = now or utcnow()
-    event = lock_rsvp(rsvp)
+    event = people.lock(rsvp)
     _ensure_changeable(rsvp, now)
     if rsvp.status == RsvpStatus.CANCELLED:
         raise InvalidState(_("This RSVP is already cancelled."))
@@ -305,7 +258,7 @@ def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
     event no longer takes RSVPs. Returns the new status.
     """
     now = now or utcnow()
-    event = lock_rsvp(rsvp)
+    event = people.lock(rsvp)
     _ensure_changeable(rsvp, now)
     ensure_rsvps_open(event, now)
     if rsvp.status != RsvpStatus.CANCELLED:
@@ -326,11 +279,9 @@ def erase_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
     """Delete the row, its links, its emails (sent or not, and their file copies);
     a freed place goes to the waitlist."""
     now = now or utcnow()
-    event = lock_rsvp(rsvp)
+    event = people.lock(rsvp)
     rsvp_id = rsvp.id
-    delivery.remove_file_copies(outbox.forget_rsvp(rsvp_id))
-    db.session.delete(rsvp)
-    db.session.flush()
+    people.erase(rsvp)
     log.info("rsvp erased rsvp=%s event=%s", rsvp_id, event.id)
     return promote_waitlist(event, now) if is_live(event, now) else []
 
@@ -391,16 +342,13 @@ def add_walk_up(
     event = lock_event(event)
     if not is_live(event, now):
         raise RsvpLocked(_("This event is over or not published, so nobody can be added."))
-    key = email_lookup(email) if email else None
-    if key is not None and db.session.scalar(
-        select(Rsvp.id).where(Rsvp.event_id == event.id, Rsvp.email_key.in_(email_lookups(email)))
-    ):
+    if email and people.find_by_address(Rsvp, event, email) is not None:
         raise AddressTaken()
     status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
     rsvp = _add_rsvp(
         event,
         email=email.strip() if email else None,
-        email_key=key,
+        email_key=people.email_lookup(email) if email else None,
         name=name,
         guests=guests,
         accessibility=accessibility,
@@ -421,7 +369,7 @@ def promote_rsvp(rsvp: Rsvp, now: datetime | None = None) -> None:
     InvalidState.
     """
     now = now or utcnow()
-    event = lock_rsvp(rsvp)
+    event = people.lock(rsvp)
     _ensure_changeable(rsvp, now)
     if rsvp.status != RsvpStatus.WAITLISTED:
         raise InvalidState(_("Only a waitlisted RSVP can be moved up."))

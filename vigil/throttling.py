@@ -13,7 +13,7 @@ import time
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
-from .rsvps import normalise_email
+from .people import normalise_email
 
 
 def _digest(value: str) -> str:

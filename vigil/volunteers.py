@@ -15,45 +15,26 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from . import delivery, outbox, volunteer_emails
+from . import emails, people
 from .dates import format_span
 from .errors import VigilError
 from .event_calendar import cancelled_entry
 from .events import is_live, lock_event
 from .extensions import db
-from .models import (
-    Event,
-    EventStatus,
-    Role,
-    Shift,
-    ShiftAssignment,
-    VolunteerSignup,
-    VolunteerToken,
-    utcnow,
-)
-from .rsvps import REPEAT_LINK_INTERVAL, email_lookup, email_lookups
-from .tokens import hash_token, is_token_shaped, new_token
+from .models import Event, EventStatus, Role, Shift, ShiftAssignment, VolunteerSignup, utcnow
 
 log = logging.getLogger(__name__)
 
 
 class ShiftProblem(VigilError):
-    """A sign-up that breaks a rule; `field` says which form field the message belongs to."""
+    """A sign-up that breaks a rule; by default the message goes next to the shifts."""
 
     status_code = 422
-
-    def __init__(self, message, field: str = "shifts"):
-        super().__init__(message)
-        self.field = field
+    field = "shifts"
 
 
 class VolunteeringClosed(VigilError):
     message = _l("This event is not taking volunteers.")
-
-
-class SignupGone(VigilError):
-    message = _l("This sign-up no longer exists.")
-    status_code = 404
 
 
 # ---------------------------------------------------------------- reading
@@ -195,23 +176,16 @@ def sign_up(
     _ensure_open(event, now)
     shifts = _check_shifts(event, shift_ids, now)
     _check_phone(shifts, phone)
-    key = email_lookup(email)
-    existing = db.session.scalar(
-        select(VolunteerSignup).where(
-            VolunteerSignup.event_id == event.id,
-            VolunteerSignup.email_key.in_(email_lookups(email)),
-        )
-    )
+    existing = people.find_by_address(VolunteerSignup, event, email)
     if existing is not None:
-        since = now - REPEAT_LINK_INTERVAL
-        if not outbox.has_recent_for_signup(existing.id, volunteer_emails.LINK_KINDS, since):
-            volunteer_emails.queue_manage_link(existing)
+        if not people.link_sent_recently(existing, emails.VOLUNTEER_LINK_KINDS, now):
+            emails.queue_volunteer_manage_link(existing)
         log.info("volunteer repeated signup=%s event=%s", existing.id, event.id)
         return SignupResult(existing, was_new=False)
     signup = VolunteerSignup(
         event=event,
         email=email.strip(),
-        email_key=key,
+        email_key=people.email_lookup(email),
         name=(name or "").strip() or None,
         phone=_needed_phone(shifts, phone),
         languages=(languages or "").strip() or None,
@@ -222,22 +196,9 @@ def sign_up(
     signup.assignments = [ShiftAssignment(shift=s, created_at=now) for s in shifts]
     db.session.add(signup)
     db.session.flush()
-    volunteer_emails.queue_confirmation(signup)
+    emails.queue_volunteer_confirmation(signup)
     log.info("volunteer signed up signup=%s event=%s shifts=%d", signup.id, event.id, len(shifts))
     return SignupResult(signup, was_new=True)
-
-
-def lock_signup(signup: VolunteerSignup) -> Event:
-    """Lock the event, then re-read the sign-up; raises SignupGone if it was withdrawn."""
-    event = lock_event(signup.event)
-    current = db.session.scalar(
-        select(VolunteerSignup)
-        .where(VolunteerSignup.id == signup.id)
-        .execution_options(populate_existing=True)
-    )
-    if current is None:
-        raise SignupGone()
-    return event
 
 
 def current_shifts(signup: VolunteerSignup) -> list[Shift]:
@@ -252,7 +213,7 @@ def add_shifts(
 ) -> list[Shift]:
     """Add shifts to a sign-up: same checks as signing up, and no overlap with what it has."""
     now = now or utcnow()
-    event = lock_signup(signup)
+    event = people.lock(signup)
     _ensure_open(event, now)
     shifts = _check_shifts(event, shift_ids, now, keep=current_shifts(signup))
     phone = (phone or "").strip() or signup.phone
@@ -261,14 +222,14 @@ def add_shifts(
     signup.phone = _needed_phone(current_shifts(signup), phone)
     signup.updated_at = now
     db.session.flush()
-    volunteer_emails.queue_changed(signup)
+    emails.queue_volunteer_changed(signup)
     return shifts
 
 
 def drop_shift(signup: VolunteerSignup, shift_id: int, now: datetime | None = None) -> None:
     """Give up one shift; the place is free for someone else at once."""
     now = now or utcnow()
-    event = lock_signup(signup)
+    event = people.lock(signup)
     _ensure_open(event, now)
     assignment = next((a for a in signup.assignments if a.shift_id == shift_id), None)
     if assignment is None:
@@ -282,132 +243,18 @@ def drop_shift(signup: VolunteerSignup, shift_id: int, now: datetime | None = No
     signup.phone = _needed_phone(current_shifts(signup), signup.phone)
     signup.updated_at = now
     db.session.flush()
-    volunteer_emails.queue_changed(signup, struck=(struck,))
+    emails.queue_volunteer_changed(signup, struck=(struck,))
 
 
 def withdraw(signup: VolunteerSignup) -> None:
     """Erase the sign-up, its shifts, links and emails (and their file copies)."""
-    lock_signup(signup)
+    people.lock(signup)
     signup_id = signup.id
-    delivery.remove_file_copies(outbox.forget_signup(signup_id))
-    db.session.delete(signup)
-    db.session.flush()
+    people.erase(signup)
     log.info("volunteer withdrew signup=%s", signup_id)
 
 
-def find_signup(token: str) -> VolunteerSignup | None:
-    if not is_token_shaped(token):
-        return None
-    return db.session.scalar(
-        select(VolunteerSignup)
-        .join(VolunteerToken)
-        .where(VolunteerToken.token_hash == hash_token(token))
-    )
-
-
-def find_by_feed_token(token: str) -> VolunteerSignup | None:
-    if not is_token_shaped(token):
-        return None
-    return db.session.scalar(
-        select(VolunteerSignup).where(VolunteerSignup.feed_token_hash == hash_token(token))
-    )
-
-
-def new_feed_token(signup: VolunteerSignup) -> str:
-    """A new address for the personal calendar feed; the old one stops working."""
-    token, token_hash = new_token()
-    signup.feed_token_hash = token_hash
-    return token
-
-
-def issue_manage_token(signup: VolunteerSignup) -> str:
-    token, token_hash = new_token()
-    db.session.add(VolunteerToken(signup=signup, token_hash=token_hash))
-    return token
-
-
-# ---------------------------------------------------------------- rosters and reminders
-
-
-@dataclass(frozen=True)
-class RosterShift:
-    shift: Shift
-    people: list[VolunteerSignup]
-
-    @property
-    def left(self) -> int:
-        return max(self.shift.capacity - len(self.people), 0)
-
-
-def roster(event: Event) -> list[RosterShift]:
-    """Shift by shift, who is on it; shifts with gaps first, then by time."""
-    rows = []
-    assignments = db.session.scalars(
-        select(ShiftAssignment)
-        .join(Shift)
-        .join(Role)
-        .where(Role.event_id == event.id)
-        .options(selectinload(ShiftAssignment.signup))
-    ).all()
-    people: dict[int, list[VolunteerSignup]] = {}
-    for a in assignments:
-        people.setdefault(a.shift_id, []).append(a.signup)
-    for role in event_roles(event):
-        for shift in role.shifts:
-            on_shift = sorted(people.get(shift.id, []), key=lambda s: (s.name or "", s.id))
-            rows.append(RosterShift(shift, on_shift))
-    return sorted(rows, key=lambda r: (r.left == 0, r.shift.starts_at, r.shift.role.position))
-
-
-def without_shift(event: Event) -> list[VolunteerSignup]:
-    """Sign-ups whose every shift was removed: they were told, and may pick another."""
-    return list(
-        db.session.scalars(
-            select(VolunteerSignup)
-            .where(VolunteerSignup.event_id == event.id, ~VolunteerSignup.assignments.any())
-            .order_by(VolunteerSignup.id)
-        )
-    )
-
-
-# The roster's spreadsheet columns, in the CLI's and the organisers' exports alike.
-ROSTER_COLUMNS = [
-    "role",
-    "shift starts",
-    "shift ends",
-    "meeting point",
-    "capacity",
-    "filled",
-    "name",
-    "languages",
-    "phone",
-    "notes",
-]
-
-
-def roster_rows(rows: list[RosterShift]):
-    """Spreadsheet rows of a roster: one per person per shift, empty shifts included."""
-    for row in rows:
-        shift = row.shift
-        zone = shift.role.event.zone
-        base = [
-            shift.role.name,
-            shift.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            shift.ends_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            shift.meeting_point,
-            shift.capacity,
-            len(row.people),
-        ]
-        if not row.people:
-            yield [*base, "", "", "", ""]
-        for person in row.people:
-            yield [
-                *base,
-                person.name or "",
-                person.languages or "",
-                person.phone or "",
-                person.notes or "",
-            ]
+# ---------------------------------------------------------------- reminders
 
 
 def send_shift_reminders(now: datetime | None = None, within=timedelta(hours=24)) -> int:
@@ -424,7 +271,7 @@ def send_shift_reminders(now: datetime | None = None, within=timedelta(hours=24)
             Shift.starts_at <= now + within,
         )
     ).all()
-    count = sum(volunteer_emails.queue_shift_reminder(a.signup, a.shift) for a in assignments)
+    count = sum(emails.queue_shift_reminder(a.signup, a.shift) for a in assignments)
     log.info("shift reminders queued=%d", count)
     return count
 
@@ -497,7 +344,7 @@ def update_shift(shift: Shift, *, starts_at, ends_at, capacity, meeting_point=""
     for signup in people:
         signup.updated_at = utcnow()
         db.session.flush()
-        volunteer_emails.queue_changed(signup)
+        emails.queue_volunteer_changed(signup)
     return len(people)
 
 
@@ -526,7 +373,7 @@ def remove_shift(shift: Shift, confirmed: bool = True) -> int:
     if people and not confirmed:
         raise NeedsConfirmation()
     for signup in people:
-        volunteer_emails.queue_shift_cancelled(signup, shift)
+        emails.queue_shift_cancelled(signup, shift)
     db.session.delete(shift)
     db.session.flush()
     for signup in people:
@@ -546,23 +393,3 @@ def remove_role(role: Role, confirmed: bool = True) -> int:
     db.session.delete(role)
     db.session.flush()
     return told
-
-
-def open_places(event_ids: list[int], now: datetime | None = None) -> dict[int, int]:
-    """Volunteer places still to fill on upcoming shifts, per event, in one query."""
-    if not event_ids:
-        return {}
-    now = now or utcnow()
-    filled = (
-        select(ShiftAssignment.shift_id, func.count().label("n"))
-        .group_by(ShiftAssignment.shift_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Role.event_id, func.sum(Shift.capacity - func.coalesce(filled.c.n, 0)))
-        .join(Shift, Shift.role_id == Role.id)
-        .outerjoin(filled, filled.c.shift_id == Shift.id)
-        .where(Role.event_id.in_(event_ids), Shift.starts_at > now)
-        .group_by(Role.event_id)
-    ).all()
-    return {event_id: int(gap or 0) for event_id, gap in rows}

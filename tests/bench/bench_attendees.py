@@ -25,7 +25,7 @@ from helpers import csrf_token  # noqa: E402
 from vigil import create_app, organisers  # noqa: E402
 from vigil.extensions import db  # noqa: E402
 from vigil.models import Event, Rsvp  # noqa: E402
-from vigil.rsvps import email_lookup  # noqa: E402
+from vigil.people import email_lookup  # noqa: E402
 
 
 def seed(count: int) -> str:

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
-from .. import attendees, audit, organisers, two_factor, volunteers
+from .. import attendees, audit, organisers, rosters, two_factor, volunteers
 from ..database import begin_read_only
 from ..event_files import to_local, to_utc
 from ..events import RsvpCounts, rsvp_counts
@@ -135,7 +135,7 @@ def dashboard():
             events=events,
             counts=counts,
             empty=RsvpCounts(),
-            gaps=volunteers.open_places(ids),
+            gaps=rosters.open_places(ids),
             # every listed event is one the person may see: managing is then the role's
             manageable=set(ids) if organisers.manages_events(current_user) else set(),
             can_create=organisers.manages_events(current_user),
@@ -167,7 +167,7 @@ def managed_event_or_abort(slug: str) -> Event:
 @login_required
 def roster(slug: str):
     event = managed_event_or_abort(slug)
-    rows = volunteers.roster(event)
+    rows = rosters.roster(event)
     audit.record(
         current_user, "view volunteer roster", event, rows=sum(len(r.people) for r in rows)
     )
@@ -177,7 +177,7 @@ def roster(slug: str):
             "organiser/roster.html",
             event=event,
             rows=rows,
-            unplaced=volunteers.without_shift(event),
+            unplaced=rosters.without_shift(event),
             logout=CsrfOnlyForm(),
         ),
         200,
@@ -188,14 +188,14 @@ def roster(slug: str):
 @login_required
 def roster_csv(slug: str):
     event = managed_event_or_abort(slug)
-    rows = volunteers.roster(event)
+    rows = rosters.roster(event)
     audit.record(
         current_user, "export volunteer roster", event, rows=sum(len(r.people) for r in rows)
     )
     db.session.commit()
     buffer = io.StringIO()
     buffer.write("\ufeff")  # the BOM: spreadsheet apps then read Chinese names right
-    write_csv(buffer, volunteers.ROSTER_COLUMNS, volunteers.roster_rows(rows))
+    write_csv(buffer, rosters.ROSTER_COLUMNS, rosters.roster_rows(rows))
     return Response(
         buffer.getvalue().encode("utf-8"),
         content_type="text/csv; charset=utf-8",

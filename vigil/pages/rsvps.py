@@ -1,32 +1,20 @@
 """RSVP pages: the form's target, the confirmation page, and the private manage page."""
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
 from .. import rsvps
-from ..database import flush_deleted_data
 from ..dates import format_span
-from ..errors import NotEnoughPlaces, RsvpGone, VigilError
+from ..errors import VigilError
 from ..events import RsvpWindow, needs_email_confirmation, places_left, rsvp_window
 from ..extensions import db
 from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm, invalid_status
 from ..models import Rsvp, RsvpStatus
 from ..throttling import even_timing, form_limits
 from .events import event_or_404, render_event_page
+from .private_pages import Action, private_page
 
 bp = Blueprint("rsvps", __name__)
 log = logging.getLogger(__name__)
@@ -77,14 +65,6 @@ def done(slug: str):
     )
 
 
-def rsvp_or_404(token: str) -> Rsvp:
-    """Unknown, malformed and erased tokens all look the same: not found."""
-    rsvp = rsvps.find_rsvp(token)
-    if rsvp is None:
-        abort(404)
-    return rsvp
-
-
 def render_manage(rsvp: Rsvp, token: str, details=None, erase=None, error=None, status=200):
     event = rsvp.event
     if details is None:
@@ -112,43 +92,30 @@ def _restored_message(rsvp: Rsvp) -> str:
     return _("There was no free place, so you are back on the waitlist.")
 
 
-@dataclass(frozen=True)
-class ManageAction:
-    """One button on the manage page: its form, the domain call, what the person is told."""
-
-    form: type
-    run: Callable[[Rsvp, object], object]
-    done: Callable[[Rsvp], str]
-    slot: str | None  # which form on the page shows this form's errors
-
-
 ACTIONS = {
-    "confirm": ManageAction(
+    "confirm": Action(
         CsrfOnlyForm,
         lambda rsvp, form: rsvps.confirm_rsvp(rsvp),
         lambda rsvp: _("Thank you: your RSVP is confirmed."),
-        None,
     ),
-    "update": ManageAction(
+    "update": Action(
         ManageRsvpForm,
         lambda rsvp, form: rsvps.update_rsvp(rsvp, **form.details()),
         lambda rsvp: _("Your RSVP has been updated."),
-        "details",
+        slot="details",
     ),
-    "cancel": ManageAction(
+    "cancel": Action(
         CsrfOnlyForm,
         lambda rsvp, form: rsvps.cancel_rsvp(rsvp),
         lambda rsvp: _("Your RSVP has been cancelled. You can undo this below."),
-        None,
     ),
-    "restore": ManageAction(
-        CsrfOnlyForm, lambda rsvp, form: rsvps.restore_rsvp(rsvp), _restored_message, None
-    ),
-    "erase": ManageAction(
+    "restore": Action(CsrfOnlyForm, lambda rsvp, form: rsvps.restore_rsvp(rsvp), _restored_message),
+    "erase": Action(
         EraseRsvpForm,
         lambda rsvp, form: rsvps.erase_rsvp(rsvp),
         lambda rsvp: _("Your RSVP and everything you gave us with it have been erased."),
-        "erase",
+        slot="erase",
+        erases=True,
     ),
 }
 
@@ -159,33 +126,4 @@ def manage(token: str):
 
     Raises NotFound for unknown tokens and BadRequest for an unknown action.
     """
-    rsvp = rsvp_or_404(token)
-    if request.method == "GET":
-        return render_manage(rsvp, token)
-
-    action = ACTIONS.get(request.form.get("action", ""))
-    if action is None:
-        abort(400)
-    form = action.form()
-    forms = {action.slot: form} if action.slot else {}
-    if not form.validate_on_submit():
-        return render_manage(rsvp, token, **forms, status=invalid_status(form))
-    slug = rsvp.event.slug
-    try:
-        action.run(rsvp, form)
-    except RsvpGone:
-        db.session.rollback()
-        abort(404)
-    except VigilError as exc:
-        db.session.rollback()
-        rsvp = rsvp_or_404(token)
-        if isinstance(exc, NotEnoughPlaces) and action.slot == "details":
-            form.guests.errors = [exc.message]
-            return render_manage(rsvp, token, **forms, status=exc.status_code)
-        return render_manage(rsvp, token, **forms, error=exc.message, status=exc.status_code)
-    db.session.commit()
-    flash(action.done(rsvp))
-    if action.form is EraseRsvpForm:
-        flush_deleted_data()
-        return redirect(url_for("events.show", slug=slug), code=303)
-    return redirect(url_for("rsvps.manage", token=token), code=303)
+    return private_page(Rsvp, token, ACTIONS, render_manage, "rsvps.manage")

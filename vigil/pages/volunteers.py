@@ -2,11 +2,10 @@
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import volunteers
-from ..database import flush_deleted_data
+from .. import people, volunteers
 from ..errors import VigilError
 from ..event_calendar import shifts_file
 from ..events import is_live
@@ -24,6 +23,7 @@ from ..models import Event, VolunteerSignup, utcnow
 from ..throttling import even_timing, form_limits
 from .calendars import calendar_response, etag_of
 from .events import event_or_404
+from .private_pages import Action, private_page
 
 bp = Blueprint("volunteers", __name__)
 log = logging.getLogger(__name__)
@@ -114,13 +114,6 @@ def done(slug: str):
     return render_template("volunteers/done.html", event=event)
 
 
-def signup_or_404(token: str) -> VolunteerSignup:
-    found = volunteers.find_signup(token)
-    if found is None:
-        abort(404)
-    return found
-
-
 def render_manage(
     signup: VolunteerSignup,
     token: str,
@@ -151,66 +144,49 @@ def render_manage(
     return page, status
 
 
+def _show_feed_address(signup: VolunteerSignup, token: str, feed_token: str):
+    """Shown once, on this page only: the database keeps just the token's hash."""
+    url = external_url("volunteers.shifts_feed", token=feed_token)
+    return render_manage(signup, token, feed_url=url)
+
+
+ACTIONS = {
+    "add": Action(
+        AddShiftsForm,
+        lambda signup, form: volunteers.add_shifts(signup, form.shifts.data, phone=form.phone.data),
+        lambda signup: _("Your new shifts are booked. We have emailed you the details."),
+        slot="add",
+    ),
+    "drop": Action(
+        DropShiftForm,
+        lambda signup, form: volunteers.drop_shift(signup, form.shift.data),
+        lambda signup: _("The shift has been dropped and its place freed."),
+    ),
+    "feed": Action(
+        CsrfOnlyForm,
+        lambda signup, form: people.rotate_feed_token(signup),
+        respond=_show_feed_address,
+    ),
+    "withdraw": Action(
+        WithdrawForm,
+        lambda signup, form: volunteers.withdraw(signup),
+        lambda signup: _("You have withdrawn, and everything you gave us has been erased."),
+        slot="withdraw",
+        erases=True,
+    ),
+}
+
+
 @bp.route("/volunteer/<token>", methods=["GET", "POST"])
 def manage(token: str):
     """See, add and drop shifts, get a calendar link, or withdraw. NotFound for bad tokens."""
-    signup = signup_or_404(token)
-    if request.method == "GET":
-        return render_manage(signup, token)
-    action = request.form.get("action", "")
-    try:
-        if action == "add":
-            form = AddShiftsForm()
-            if not form.validate_on_submit():
-                return render_manage(signup, token, add=form, status=invalid_status(form))
-            try:
-                volunteers.add_shifts(signup, form.shifts.data, phone=form.phone.data)
-            except volunteers.ShiftProblem as exc:
-                db.session.rollback()
-                getattr(form, exc.field).errors = [exc.message]
-                return render_manage(signup_or_404(token), token, add=form, status=exc.status_code)
-            message = _("Your new shifts are booked. We have emailed you the details.")
-        elif action == "drop":
-            form = DropShiftForm()
-            if not form.validate_on_submit():
-                return render_manage(signup, token, status=invalid_status(form))
-            volunteers.drop_shift(signup, form.shift.data)
-            message = _("The shift has been dropped and its place freed.")
-        elif action == "feed":
-            if not CsrfOnlyForm().validate_on_submit():
-                return render_manage(signup, token, status=400)
-            feed_token = volunteers.new_feed_token(signup)
-            db.session.commit()
-            # Shown once, on this page only: the database keeps just its hash.
-            url = external_url("volunteers.shifts_feed", token=feed_token)
-            return render_manage(signup, token, feed_url=url)
-        elif action == "withdraw":
-            form = WithdrawForm()
-            if not form.validate_on_submit():
-                return render_manage(signup, token, withdraw=form, status=invalid_status(form))
-            slug = signup.event.slug
-            volunteers.withdraw(signup)
-            db.session.commit()
-            flush_deleted_data()
-            flash(_("You have withdrawn, and everything you gave us has been erased."))
-            return redirect(url_for("events.show", slug=slug), code=303)
-        else:
-            abort(400)
-    except volunteers.SignupGone:
-        db.session.rollback()
-        abort(404)
-    except VigilError as exc:
-        db.session.rollback()
-        return render_manage(signup_or_404(token), token, error=exc.message, status=exc.status_code)
-    db.session.commit()
-    flash(message)
-    return redirect(url_for("volunteers.manage", token=token), code=303)
+    return private_page(VolunteerSignup, token, ACTIONS, render_manage, "volunteers.manage")
 
 
 @bp.get("/volunteer/<token>/shifts.ics")
 def shifts_feed(token: str):
     """A volunteer's own shifts as a subscribable calendar. NotFound for unknown tokens."""
-    signup = volunteers.find_by_feed_token(token)
+    signup = people.find_by_feed_token(token)
     if signup is None:
         abort(404)
     entries = [(s.id, s.sequence, s.updated_at) for s in volunteers.current_shifts(signup)]

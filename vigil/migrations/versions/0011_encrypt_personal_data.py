@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from flask import current_app
 
-from vigil.rsvps import normalise_email
+from vigil.people import normalise_email
 
 # revision identifiers, used by Alembic.
 revision = "0011"

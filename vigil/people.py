@@ -1,0 +1,172 @@
+"""People with a private link: what RSVPs and volunteer sign-ups have in common.
+
+Both are a person found by a keyed hash of their address, reached through links
+whose tokens are stored only as hashes, changed under their event's lock, and
+erased with every email to them. Each privacy rule about such a person is
+written here once; `rsvps` and `volunteers` keep only what differs.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from . import outbox
+from .crypto import data_keys
+from .errors import RsvpGone, SignupGone, VigilError
+from .events import lock_event
+from .extensions import db
+from .mail_files import remove_after_commit
+from .models import Event, OutboxMessage, Rsvp, RsvpToken, VolunteerSignup, VolunteerToken
+from .tokens import hash_token, is_token_shaped, new_token
+
+log = logging.getLogger(__name__)
+
+# A repeated form from a known address emails a fresh link at most this often, so a
+# form posted twice, or a flood of posts with someone's address, sends one link.
+REPEAT_LINK_INTERVAL = timedelta(minutes=10)
+
+Person = Rsvp | VolunteerSignup
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """Where one kind of person keeps its links and its emails."""
+
+    token_model: type
+    outbox_owner: object  # the OutboxMessage column naming the person
+    gone: type[VigilError]
+
+
+_KINDS: dict[type, _Kind] = {
+    Rsvp: _Kind(RsvpToken, OutboxMessage.rsvp_id, RsvpGone),
+    VolunteerSignup: _Kind(VolunteerToken, OutboxMessage.signup_id, SignupGone),
+}
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def normalise_email(address: str) -> str:
+    """The comparison key for an address: validated form, compared case-insensitively."""
+    address = address.strip()
+    try:
+        address = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        pass  # the form has already judged it; keep the key stable either way
+    return address.casefold()
+
+
+def email_lookup(address: str) -> str:
+    """What a person's row stores to find the address again: its keyed hash."""
+    return data_keys().lookup(normalise_email(address))
+
+
+def email_lookups(address: str) -> list[str]:
+    """The hashes under every configured key, for look-ups during a key rotation."""
+    return data_keys().lookups(normalise_email(address))
+
+
+def find_by_address(model: type[Person], event: Event, address: str) -> Person | None:
+    return db.session.scalar(
+        select(model).where(model.event_id == event.id, model.email_key.in_(email_lookups(address)))
+    )
+
+
+def add_unless_known(
+    model: type[Person], event: Event, address: str, **values
+) -> tuple[Person | None, Person | None]:
+    """Store a new person unless the address is known here: (existing, added), one None.
+
+    Known and new addresses run the same statements: one look-up, then one insert
+    that the address's unique key turns into nothing for a known address. Call
+    with the event locked.
+    """
+    existing = find_by_address(model, event, address)
+    key = existing.email_key if existing is not None else email_lookup(address)
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(model)
+        .values(event_id=event.id, email=address.strip(), email_key=key, **values)
+        .on_conflict_do_nothing(index_elements=["event_id", "email_key"])
+        .returning(model)
+    )
+    return existing, db.session.scalar(statement)
+
+
+# ---------------------------------------------------------------- links
+
+
+def issue_token(person: Person) -> str:
+    """A new private link for the person; only its hash is stored, older links keep working."""
+    token, token_hash = new_token()
+    kind = _KINDS[type(person)]
+    db.session.add(kind.token_model(token_hash=token_hash, **{_owner_name(person): person}))
+    return token
+
+
+def _owner_name(person: Person) -> str:
+    return "rsvp" if isinstance(person, Rsvp) else "signup"
+
+
+def find_by_token(model: type[Person], token: str) -> Person | None:
+    """Junk never reaches the database; unknown and erased tokens both give None."""
+    if not is_token_shaped(token):
+        return None
+    token_model = _KINDS[model].token_model
+    return db.session.scalar(
+        select(model).join(token_model).where(token_model.token_hash == hash_token(token))
+    )
+
+
+def rotate_feed_token(signup: VolunteerSignup) -> str:
+    """A new address for a personal calendar feed; the old one stops working at once."""
+    token, token_hash = new_token()
+    signup.feed_token_hash = token_hash
+    return token
+
+
+def find_by_feed_token(token: str) -> VolunteerSignup | None:
+    if not is_token_shaped(token):
+        return None
+    return db.session.scalar(
+        select(VolunteerSignup).where(VolunteerSignup.feed_token_hash == hash_token(token))
+    )
+
+
+def link_sent_recently(person: Person, kinds: tuple[str, ...], now: datetime) -> bool:
+    """Whether a message with a link went to this person within REPEAT_LINK_INTERVAL."""
+    owner = _KINDS[type(person)].outbox_owner == person.id
+    return outbox.has_recent(owner, kinds, now - REPEAT_LINK_INTERVAL)
+
+
+# ---------------------------------------------------------------- changes
+
+
+def lock(person: Person) -> Event:
+    """Lock the person's event, then re-read the person: another request may have changed
+    or erased them since they were loaded. Raises RsvpGone or SignupGone."""
+    event = lock_event(person.event)
+    model = type(person)
+    current = db.session.scalar(
+        select(model).where(model.id == person.id).execution_options(populate_existing=True)
+    )
+    if current is None:
+        raise _KINDS[model].gone()
+    return event
+
+
+def erase(person: Person) -> None:
+    """Delete the person, their links and every email to them, sent or waiting.
+
+    File copies of those emails go once the transaction commits, so a change
+    that rolls back loses nothing. Call with the event locked.
+    """
+    owner = _KINDS[type(person)].outbox_owner == person.id
+    remove_after_commit(outbox.forget(owner))
+    db.session.delete(person)
+    db.session.flush()

@@ -13,6 +13,7 @@ import time
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
+from .extensions import limiter
 from .people import normalise_email
 
 
@@ -42,8 +43,6 @@ def forget_addresses(addresses) -> int:
     them with the people's details leaves nothing behind. One pass over the
     store's keys, whatever the number of addresses. Returns how many went.
     """
-    from .extensions import limiter
-
     wanted = {key_for_address(a) for a in addresses if a}
     if not wanted:
         return 0
@@ -97,8 +96,6 @@ def even_timing(view):
 
 def form_limits(per_client: str, per_address: str):
     """The two limits every public form POST gets, as decorators to stack."""
-    from .extensions import limiter
-
     def decorate(view):
         view = limiter.limit(
             lambda: current_app.config[per_address], methods=["POST"], key_func=address_key

@@ -1,4 +1,4 @@
-"""Manage-link tokens: 256 random bits for the person, only a SHA-256 hash for the database."""
+"""Private-link tokens: 256 random bits for the person, only a SHA-256 hash for the database."""
 
 import hashlib
 import re
@@ -20,13 +20,3 @@ def hash_token(token: str) -> str:
 def is_token_shaped(value: str) -> bool:
     """Cheap check before any look-up, so junk in a URL never reaches the database."""
     return bool(_TOKEN_SHAPE.fullmatch(value))
-
-
-def issue_rsvp_token(rsvp) -> str:
-    """A new manage link for an RSVP; only its hash is stored. Older links keep working."""
-    from .extensions import db
-    from .models import RsvpToken
-
-    token, token_hash = new_token()
-    db.session.add(RsvpToken(rsvp=rsvp, token_hash=token_hash))
-    return token

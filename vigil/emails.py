@@ -200,19 +200,15 @@ def _to_volunteer(
     signup: VolunteerSignup,
     *,
     calendar: bool = True,
-    feed: bool = False,
+    feed_token: str | None = None,
     shift: Shift | None = None,
     **message,
 ) -> bool:
     """`calendar` attaches the person's shifts; `shift` names the one a message is about;
-    `feed` issues a new personal feed address (the old one stops working)."""
+    `feed_token` is a personal feed address to give."""
     if message_exists(message["key"]):
         return False
-    feed_url = (
-        external_url("volunteers.shifts_feed", token=people.rotate_feed_token(signup))
-        if feed
-        else None
-    )
+    feed_url = external_url("volunteers.shifts_feed", token=feed_token) if feed_token else None
     extra = {"signup": signup, "shifts": _shift_lines(signup), "feed_url": feed_url}
     if shift is not None:
         extra["reminder_shift"] = shift
@@ -222,14 +218,14 @@ def _to_volunteer(
     return _queue(signup, extra=extra, **message)
 
 
-def queue_volunteer_confirmation(signup: VolunteerSignup) -> None:
+def queue_volunteer_confirmation(signup: VolunteerSignup, feed_token: str) -> None:
     _to_volunteer(
         signup,
         kind="volunteer_confirmed",
         key=f"volunteer_received:{signup.id}",
         subject=_("Thank you for volunteering: %(title)s", title=signup.event.title),
         template="volunteer_confirmed",
-        feed=True,
+        feed_token=feed_token,
     )
 
 

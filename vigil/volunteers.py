@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, insert, literal, select
 from sqlalchemy.orm import selectinload
 
 from . import emails, people
@@ -22,6 +22,7 @@ from .event_calendar import cancelled_entry
 from .events import is_live, lock_event
 from .extensions import db
 from .models import Event, EventStatus, Role, Shift, ShiftAssignment, VolunteerSignup, utcnow
+from .tokens import new_token
 
 log = logging.getLogger(__name__)
 
@@ -176,29 +177,45 @@ def sign_up(
     _ensure_open(event, now)
     shifts = _check_shifts(event, shift_ids, now)
     _check_phone(shifts, phone)
-    existing = people.find_by_address(VolunteerSignup, event, email)
-    if existing is not None:
-        if not people.link_sent_recently(existing, emails.VOLUNTEER_LINK_KINDS, now):
-            emails.queue_volunteer_manage_link(existing)
-        log.info("volunteer repeated signup=%s event=%s", existing.id, event.id)
-        return SignupResult(existing, was_new=False)
-    signup = VolunteerSignup(
-        event=event,
-        email=email.strip(),
-        email_key=people.email_lookup(email),
+    # Known and new addresses run the same statements from here on (see rsvps).
+    feed_token, feed_token_hash = new_token()
+    existing, added = people.add_unless_known(
+        VolunteerSignup,
+        event,
+        email,
         name=(name or "").strip() or None,
         phone=_needed_phone(shifts, phone),
         languages=(languages or "").strip() or None,
         notes=(notes or "").strip() or None,
+        feed_token_hash=feed_token_hash,
         created_at=now,
         updated_at=now,
     )
-    signup.assignments = [ShiftAssignment(shift=s, created_at=now) for s in shifts]
-    db.session.add(signup)
-    db.session.flush()
-    emails.queue_volunteer_confirmation(signup)
-    log.info("volunteer signed up signup=%s event=%s shifts=%d", signup.id, event.id, len(shifts))
-    return SignupResult(signup, was_new=True)
+    _assign_new(added, shifts, now)
+    recently = people.link_sent_recently(added or existing, emails.VOLUNTEER_LINK_KINDS, now)
+    if added is not None:
+        emails.queue_volunteer_confirmation(added, feed_token)
+        log.info("volunteer signed up signup=%s event=%s", added.id, event.id)
+        return SignupResult(added, was_new=True)
+    if not recently:
+        emails.queue_volunteer_manage_link(existing)
+    log.info("volunteer repeated signup=%s event=%s", existing.id, event.id)
+    return SignupResult(existing, was_new=False)
+
+
+def _assign_new(signup: VolunteerSignup | None, shifts: list[Shift], now: datetime) -> None:
+    """Put a sign-up just added on its shifts. For a known address (`signup` None) the
+    same statement selects no sign-up, so it adds nothing."""
+    signup_id = bindparam("signup_id", signup.id if signup else None, type_=Integer)
+    chosen = (
+        select(VolunteerSignup.id, Shift.id, literal(now, ShiftAssignment.created_at.type))
+        .join(Role, Role.event_id == VolunteerSignup.event_id)
+        .join(Shift, Shift.role_id == Role.id)
+        .where(VolunteerSignup.id == signup_id, Shift.id.in_([s.id for s in shifts]))
+    )
+    db.session.execute(
+        insert(ShiftAssignment).from_select(["signup_id", "shift_id", "created_at"], chosen)
+    )
 
 
 def current_shifts(signup: VolunteerSignup) -> list[Shift]:

@@ -1,6 +1,7 @@
 """Calendar files, built by pure functions and read back by two independent parsers."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -135,15 +136,31 @@ def test_times_carry_the_zone_and_parsers_agree_on_the_instant(start_utc, local,
     assert vcal.vevent.dtstart.value.tzname() == zone_name
 
 
-def test_vtimezone_is_compact_and_rule_based():
+def test_vtimezone_is_bounded_the_same_in_every_file_and_read_by_both_parsers():
+    """icalendar lists the zone's actual changes (RDATEs, no RRULE), so the block is
+    bounded by the span it covers, not by the event: one definition per zone."""
     data = build_calendar([entry()])
     cal = icalendar.Calendar.from_ical(data)
     (tz,) = cal.walk("VTIMEZONE")
     assert tz["TZID"] == "Europe/London"
     block = data.decode().split("BEGIN:VTIMEZONE")[1].split("END:VTIMEZONE")[0]
-    assert block.count("\r\n") <= 20
-    assert block.count("RRULE:") == 2
-    assert "RDATE" not in block
+    assert block.count("\r\n") <= 200
+    later = datetime(2030, 7, 1, 12, tzinfo=UTC)
+    other = build_calendar([entry(starts_at=later, ends_at=later + timedelta(hours=1))])
+    assert block in other.decode()
+    from_block = tz.to_tz(lookup_tzid=False)  # icalendar reading the block, not its name
+    from_vobject = vobject.readOne(data.decode()).vtimezone.gettzinfo()
+    real = ZoneInfo("Europe/London")
+    for moment in (
+        datetime(2017, 3, 26, 0, 30, tzinfo=UTC),  # GMT, the night of the change
+        datetime(2017, 3, 26, 1, 30, tzinfo=UTC),  # BST
+        datetime(2017, 10, 29, 0, 30, tzinfo=UTC),  # BST, the first 01:30
+        datetime(2017, 12, 10, 11, tzinfo=UTC),
+        datetime(2037, 7, 1, 12, tzinfo=UTC),
+    ):
+        local = moment.astimezone(real).replace(tzinfo=None)
+        assert from_block.utcoffset(local) == moment.astimezone(real).utcoffset(), moment
+        assert from_vobject.utcoffset(local) == moment.astimezone(real).utcoffset(), moment
 
 
 @pytest.mark.parametrize(
@@ -242,8 +259,6 @@ TRICKY_ZONES = [
 @pytest.mark.parametrize("zone", TRICKY_ZONES)
 def test_every_hour_of_three_years_reads_back_with_the_zones_real_offset(zone):
     """vobject interprets our VTIMEZONE itself; it must agree with the tz database."""
-    from zoneinfo import ZoneInfo
-
     start = datetime(2026, 1, 1, tzinfo=UTC)
     data = build_calendar(
         [entry(timezone=zone, starts_at=start, ends_at=datetime(2027, 1, 1, tzinfo=UTC))]

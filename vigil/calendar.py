@@ -2,19 +2,18 @@
 
 Every file Vigil serves or attaches is built here, so UIDs, times and escaping are
 the same in downloads, feeds and emails. Same data in, same bytes out: DTSTAMP is
-the entry's last change, never the time of the request.
+the entry's last change, never the time of the request, and each VTIMEZONE is
+icalendar's, the same for a zone in every file.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, vDuration, vGeo
+from icalendar import Calendar, Timezone, vDuration, vGeo
 from icalendar import Event as VEvent
-
-from .timezones import listed_vtimezone, vtimezone
 
 PRODID = "-//Vigil//Vigil events//EN"
 
@@ -75,25 +74,77 @@ def _vevent_bytes(entry: CalendarEntry) -> bytes:
     return _vevent(entry).to_ical()
 
 
-@lru_cache(maxsize=1024)
-def _vtimezone_bytes(key: str, first_year: int, last_year: int) -> bytes:
-    """RRULE-based where the zone's rule holds for these years (checked against the
-    zone's own data), else the library's list of the actual transitions."""
-    tz = vtimezone(key, first_year, last_year) or listed_vtimezone(key, first_year, last_year)
+class _Vtimezone(Timezone):
+    """icalendar's VTIMEZONE builder, searching for changes in steps of at most 16
+    days: its first step of 64 days can leap over a change and its reversal together,
+    which left Morocco's month at +00 for Ramadan out of the file."""
+
+    _from_tzinfo_skip_search = [
+        step for step in Timezone._from_tzinfo_skip_search if step <= timedelta(days=16)
+    ]
+
+
+class _ZoneUntil(tzinfo):
+    """A zoneinfo zone that ends at `until` with an OverflowError, where icalendar's
+    search stops. Without an end, the search walks on from a zone's last change to the
+    year 9999: about 0.1 s for each zone that no longer changes (UTC, Shanghai,
+    Kolkata) in every new process. The VTIMEZONE is the same either way: `until`
+    lies a year past the span the file covers."""
+
+    def __init__(self, key: str, until: datetime):
+        self._zone, self._until = ZoneInfo(key), until
+
+    def _in_zone(self, moment: datetime) -> datetime:
+        if moment.replace(tzinfo=None) >= self._until:
+            raise OverflowError("past the span of the VTIMEZONE")
+        return moment.replace(tzinfo=self._zone)
+
+    def utcoffset(self, moment: datetime) -> timedelta | None:
+        return self._in_zone(moment).utcoffset()
+
+    def dst(self, moment: datetime) -> timedelta | None:
+        return self._in_zone(moment).dst()
+
+    def tzname(self, moment: datetime) -> str | None:
+        return self._in_zone(moment).tzname()
+
+
+@lru_cache(maxsize=256)
+def _vtimezone_bytes(key: str, first: date, last: date) -> bytes:
+    """The zone's actual changes from `first` to `last`, read from the tz database
+    through zoneinfo, so the bytes depend on the data alone.
+
+    Each RDATE gets a line of its own: vobject keeps only the first date of a
+    comma-separated list inside a VTIMEZONE.
+    """
+    until = datetime(last.year + 1, last.month, last.day)
+    tz = _Vtimezone.from_tzinfo(_ZoneUntil(key, until), key, first_date=first, last_date=last)
+    for part in tz.subcomponents:
+        if "RDATE" in part:
+            for moment in part.pop("RDATE").dts:
+                part.add("RDATE", moment.dt)
     return tz.to_ical()
 
 
 def _timezones(entries: list[CalendarEntry]) -> list[bytes]:
-    """One VTIMEZONE per zone used, valid from the first entry's year to two years
-    after the last (subscribers keep old files). A file with no entries carries UTC's,
-    since a calendar must hold at least one component."""
+    """One VTIMEZONE per zone used, over icalendar's default span (1970 to 2038),
+    widened when an entry falls outside it to cover the entries' local years and two
+    more (subscribers keep old files). One span for every file means one VTIMEZONE
+    per zone in all of them: a reader that keeps the first definition it saw of a
+    TZID (vobject does, for the whole process) reads every file right. A file with
+    no entries carries UTC's, since a calendar must hold at least one component."""
     if not entries:
-        return [_vtimezone_bytes("Etc/UTC", 1970, 1970)]
+        return [
+            _vtimezone_bytes("Etc/UTC", Timezone.DEFAULT_FIRST_DATE, Timezone.DEFAULT_LAST_DATE)
+        ]
     blocks = []
     for key in sorted({e.timezone for e in entries}):
+        zone = ZoneInfo(key)
         spans = [e for e in entries if e.timezone == key]
-        first = min(e.starts_at for e in spans).year
-        last = max(e.ends_at for e in spans).year + 2
+        first_year = min(e.starts_at for e in spans).astimezone(zone).year
+        last_year = max(e.ends_at for e in spans).astimezone(zone).year + 2
+        first = min(Timezone.DEFAULT_FIRST_DATE, date(first_year, 1, 1))
+        last = max(Timezone.DEFAULT_LAST_DATE, date(last_year + 1, 1, 1))
         blocks.append(_vtimezone_bytes(key, first, last))
     return blocks
 

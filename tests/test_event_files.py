@@ -6,15 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from vigil.event_files import (
-    SEED_FILE,
-    EventFileError,
-    import_events,
-    next_anniversary,
-    read_event_file,
-    seed,
-)
+from vigil.event_files import SEED_FILE, EventFileError, import_events, read_event_file, seed
 from vigil.extensions import db
+from vigil.local_time import next_anniversary
 from vigil.models import Event
 
 BASIC = """

@@ -1,0 +1,48 @@
+"""The volunteer roster of an event, as a page and as CSV; each view is audit-logged."""
+
+import io
+
+from flask import Response, render_template
+from flask_login import current_user
+
+from ... import audit, volunteers
+from ...extensions import db
+from ...models import Event
+from ...spreadsheets import write_csv
+from .access import Need, bp, organiser_view
+
+
+@bp.get("/events/<slug>/roster")
+@organiser_view(Need.MANAGE)
+def roster(event: Event):
+    rows = volunteers.roster(event)
+    audit.record(
+        current_user, "view volunteer roster", event, rows=sum(len(r.people) for r in rows)
+    )
+    db.session.commit()
+    return render_template(
+        "organiser/roster.html",
+        event=event,
+        rows=rows,
+        unplaced=volunteers.without_shift(event),
+    )
+
+
+@bp.get("/events/<slug>/roster.csv")
+@organiser_view(Need.MANAGE)
+def roster_csv(event: Event):
+    rows = volunteers.roster(event)
+    audit.record(
+        current_user, "export volunteer roster", event, rows=sum(len(r.people) for r in rows)
+    )
+    db.session.commit()
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # the BOM: spreadsheet apps then read Chinese names right
+    write_csv(buffer, volunteers.ROSTER_COLUMNS, volunteers.roster_rows(rows))
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        content_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{event.slug}-roster.csv"',
+        },
+    )

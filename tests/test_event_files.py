@@ -260,3 +260,9 @@ needs_phone = "yes"
     assert "'needs_phone' must be true or false" in message
     assert "'ends' must be after 'starts'" in message
     assert "'capacity' must be at least 1" in message
+
+
+def test_a_file_keeps_the_same_rules_as_the_organisers_form(tmp_path):
+    text = BASIC + "rsvp_opens = 2018-07-10T10:00:00\nrsvp_closes = 2018-07-01T10:00:00\n"
+    with pytest.raises(EventFileError, match="'rsvp_closes' must be after 'rsvp_opens'"):
+        read_event_file(write(tmp_path, text))

@@ -162,6 +162,15 @@ def test_the_table_names_every_organiser_route(app):
     assert routes == set(ROUTES)
 
 
+def test_every_organiser_view_wears_the_one_permission_check(app):
+    views = {
+        r.endpoint: app.view_functions[r.endpoint]
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/organiser")
+    }
+    assert [e for e, view in views.items() if not hasattr(view, "need")] == []
+
+
 @pytest.fixture
 def world(app, make_event, make_roles, make_rsvp, accounts_for):
     """One event with a role, a shift and an RSVP, and one account of each kind towards it."""

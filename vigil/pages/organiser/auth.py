@@ -82,20 +82,16 @@ def _pending_key() -> str:
     return f"two-step:{pending.get('id') if isinstance(pending, dict) else 'none'}"
 
 
+def _attempts_limited(setting: str, key_func):
+    """Every attempt counts, before the password or code is checked: counting only
+    failures afterwards would let many parallel guesses all pass the check first."""
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"], key_func=key_func)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @organiser_view(Need.ANYONE)
-# Every attempt counts, before the password is checked: counting only failures
-# afterwards would let many parallel guesses all pass the check first.
-@limiter.limit(
-    lambda: current_app.config["VIGIL_LOGIN_LIMIT_PER_CLIENT"],
-    methods=["POST"],
-    key_func=client_key,
-)
-@limiter.limit(
-    lambda: current_app.config["VIGIL_LOGIN_LIMIT_PER_ACCOUNT"],
-    methods=["POST"],
-    key_func=account_key,
-)
+@_attempts_limited("VIGIL_LOGIN_LIMIT_PER_CLIENT", client_key)
+@_attempts_limited("VIGIL_LOGIN_LIMIT_PER_ACCOUNT", account_key)
 def login():
     """The error never says whether the address has an account."""
     form = LoginForm()
@@ -125,11 +121,7 @@ def login():
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @organiser_view(Need.ANYONE)
-@limiter.limit(
-    lambda: current_app.config["VIGIL_LOGIN_LIMIT_PER_ACCOUNT"],
-    methods=["POST"],
-    key_func=_pending_key,
-)
+@_attempts_limited("VIGIL_LOGIN_LIMIT_PER_ACCOUNT", _pending_key)
 def login_code():
     organiser = _pending_account()
     if organiser is None:

@@ -12,14 +12,18 @@ from ...spreadsheets import write_csv
 from .access import Need, bp, organiser_view
 
 
+def _audited_roster(event: Event, action: str) -> list:
+    """The roster's rows, once the look at them is on the audit trail."""
+    rows = volunteers.roster(event)
+    audit.record(current_user, action, event, rows=sum(len(r.people) for r in rows))
+    db.session.commit()
+    return rows
+
+
 @bp.get("/events/<slug>/roster")
 @organiser_view(Need.MANAGE)
 def roster(event: Event):
-    rows = volunteers.roster(event)
-    audit.record(
-        current_user, "view volunteer roster", event, rows=sum(len(r.people) for r in rows)
-    )
-    db.session.commit()
+    rows = _audited_roster(event, "view volunteer roster")
     return render_template(
         "organiser/roster.html",
         event=event,
@@ -31,11 +35,7 @@ def roster(event: Event):
 @bp.get("/events/<slug>/roster.csv")
 @organiser_view(Need.MANAGE)
 def roster_csv(event: Event):
-    rows = volunteers.roster(event)
-    audit.record(
-        current_user, "export volunteer roster", event, rows=sum(len(r.people) for r in rows)
-    )
-    db.session.commit()
+    rows = _audited_roster(event, "export volunteer roster")
     buffer = io.StringIO()
     buffer.write("\ufeff")  # the BOM: spreadsheet apps then read Chinese names right
     write_csv(buffer, volunteers.ROSTER_COLUMNS, volunteers.roster_rows(rows))

@@ -340,3 +340,65 @@ def make_organiser(app):
         return email
 
     return make
+
+
+# ---------------------------------------------------------------- organisers and who may do what
+
+# The people a permission test tries, towards one event: nobody logged in, a steward
+# of the event, an organiser of another event, an organiser of it, an admin.
+WHO = ("anonymous", "steward", "other", "organiser", "admin")
+
+
+@pytest.fixture
+def log_in(app):
+    """A new browser, logged in as `email` through the form."""
+    from helpers import login
+
+    def open_as(email: str):
+        client = app.test_client()
+        assert login(client, email).status_code == 303
+        return client
+
+    return open_as
+
+
+@pytest.fixture
+def signed_in(make_organiser, log_in):
+    """A new browser logged in as a new account of `role`, a member of `events`."""
+
+    def make(role="organiser", events=()):
+        return log_in(make_organiser(role, list(events)))
+
+    return make
+
+
+@pytest.fixture
+def accounts_for(make_event, make_organiser):
+    """One account of each kind in WHO (but anonymous) towards `event`: {who: email}."""
+
+    def make(event: Event) -> dict[str, str]:
+        elsewhere = make_event()
+        return {
+            "steward": make_organiser("steward", [event]),
+            "other": make_organiser("organiser", [elsewhere]),
+            "organiser": make_organiser("organiser", [event]),
+            "admin": make_organiser("admin"),
+        }
+
+    return make
+
+
+@pytest.fixture
+def visitor(app):
+    """(browser, a CSRF token its posts can carry) for `email`, or for nobody logged in."""
+    from helpers import csrf_token, login
+
+    def visit(email: str | None = None):
+        client = app.test_client()
+        token = csrf_token(client.get("/organiser/login").get_data(as_text=True))
+        if email is not None:
+            assert login(client, email).status_code == 303
+            token = csrf_token(client.get("/organiser/").get_data(as_text=True))
+        return client, token
+
+    return visit

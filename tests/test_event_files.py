@@ -6,15 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from vigil.event_files import (
-    SEED_FILE,
-    EventFileError,
-    import_events,
-    next_anniversary,
-    read_event_file,
-    seed,
-)
+from vigil.event_files import SEED_FILE, EventFileError, import_events, read_event_file, seed
 from vigil.extensions import db
+from vigil.local_time import next_anniversary
 from vigil.models import Event
 
 BASIC = """
@@ -266,3 +260,9 @@ needs_phone = "yes"
     assert "'needs_phone' must be true or false" in message
     assert "'ends' must be after 'starts'" in message
     assert "'capacity' must be at least 1" in message
+
+
+def test_a_file_keeps_the_same_rules_as_the_organisers_form(tmp_path):
+    text = BASIC + "rsvp_opens = 2018-07-10T10:00:00\nrsvp_closes = 2018-07-01T10:00:00\n"
+    with pytest.raises(EventFileError, match="'rsvp_closes' must be after 'rsvp_opens'"):
+        read_event_file(write(tmp_path, text))

@@ -110,17 +110,9 @@ def test_a_password_change_ends_existing_sessions(app, client, runner, make_orga
 @pytest.mark.parametrize(
     "path", ["/organiser/events/{slug}/roster", "/organiser/events/{slug}/roster.csv"]
 )
-def test_roster_permissions(app, make_event, make_organiser, who, expected, path):
-    event, elsewhere = make_event(), make_event()
-    accounts = {
-        "steward": make_organiser("steward", [event]),
-        "other": make_organiser("organiser", [elsewhere]),
-        "organiser": make_organiser("organiser", [event]),
-        "admin": make_organiser("admin"),
-    }
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, accounts[who]).status_code == 303
+def test_roster_permissions(make_event, accounts_for, visitor, who, expected, path):
+    event = make_event()
+    client, _ = visitor(accounts_for(event).get(who))
     response = client.get(path.format(slug=event.slug))
     assert response.status_code == expected
     if expected == 302:
@@ -158,17 +150,11 @@ def test_roster_page_and_csv_show_the_shifts_people(app, make_event, make_roles,
     assert "李明" in names and "'=cmd|' /C calc'!A0" in names
 
 
-def organiser_client(app, make_organiser, event):
-    client = app.test_client()
-    assert login(client, make_organiser("organiser", [event])).status_code == 303
-    return client
-
-
-def test_organisers_add_roles_and_shifts_in_local_time(app, make_event, make_organiser):
+def test_organisers_add_roles_and_shifts_in_local_time(app, make_event, signed_in):
     from datetime import UTC, datetime
 
     event = make_event(starts_at=datetime(2031, 7, 1, 17, 0, tzinfo=UTC))
-    client = organiser_client(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     page = client.get(f"/organiser/events/{event.slug}/roles").get_data(as_text=True)
     added = client.post(
         f"/organiser/events/{event.slug}/roles",
@@ -213,7 +199,7 @@ def test_organisers_add_roles_and_shifts_in_local_time(app, make_event, make_org
     assert "Interpreter" in public and "17:30–20:00 BST" in public
 
 
-def test_moving_a_shift_emails_the_people_on_it(app, make_event, make_roles, make_organiser):
+def test_moving_a_shift_emails_the_people_on_it(app, make_event, make_roles, signed_in):
     from helpers import sent_mail
 
     event = make_event()
@@ -226,7 +212,7 @@ def test_moving_a_shift_emails_the_people_on_it(app, make_event, make_roles, mak
         local_start = db.session.get(Event, event.id).starts_at.astimezone(
             db.session.get(Event, event.id).zone
         )
-    client = organiser_client(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     page = client.get(f"/organiser/shifts/{leaflets}/edit").get_data(as_text=True)
     later = (local_start.replace(tzinfo=None)).strftime("%Y-%m-%dT") + "15:00"
     too_small = client.post(
@@ -259,7 +245,7 @@ def test_moving_a_shift_emails_the_people_on_it(app, make_event, make_roles, mak
 
 
 def test_removing_a_shift_with_people_asks_first_and_emails_them(
-    app, make_event, make_roles, make_organiser
+    app, make_event, make_roles, signed_in
 ):
     from helpers import sent_mail
 
@@ -271,7 +257,7 @@ def test_removing_a_shift_with_people_asks_first_and_emails_them(
         for address in ("a@example.org", "b@example.org"):
             volunteers.sign_up(db.session.get(Event, event.id), email=address, shift_ids=[leaflets])
         db.session.commit()
-    client = organiser_client(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     page = client.get(f"/organiser/shifts/{leaflets}/remove")
     html = page.get_data(as_text=True)
     assert "2 people are on this shift and will be emailed" in html
@@ -306,21 +292,13 @@ def test_removing_a_shift_with_people_asks_first_and_emails_them(
     [("anonymous", 302), ("steward", 403), ("other", 404), ("organiser", 200), ("admin", 200)],
 )
 def test_role_and_shift_pages_permissions(
-    app, make_event, make_roles, make_organiser, who, expected
+    app, make_event, make_roles, accounts_for, visitor, who, expected
 ):
-    event, elsewhere = make_event(), make_event()
+    event = make_event()
     (shift_id, _), _ = make_roles(event)
     with app.app_context():
         role_id = volunteers.event_roles(db.session.get(Event, event.id))[0].id
-    accounts = {
-        "steward": make_organiser("steward", [event]),
-        "other": make_organiser("organiser", [elsewhere]),
-        "organiser": make_organiser("organiser", [event]),
-        "admin": make_organiser("admin"),
-    }
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, accounts[who]).status_code == 303
+    client, _ = visitor(accounts_for(event).get(who))
     for path in (
         f"/organiser/events/{event.slug}/roles",
         f"/organiser/roles/{role_id}/edit",
@@ -336,7 +314,7 @@ def test_role_and_shift_pages_permissions(
 
 
 def test_removing_a_role_removes_its_shifts_and_tells_their_people(
-    app, make_event, make_roles, make_organiser
+    app, make_event, make_roles, signed_in
 ):
     from helpers import sent_mail
 
@@ -353,7 +331,7 @@ def test_removing_a_role_removes_its_shifts_and_tells_their_people(
         )
         db.session.commit()
         steward = volunteers.event_roles(db.session.get(Event, event.id))[0].id
-    client = organiser_client(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     html = client.get(f"/organiser/roles/{steward}/remove").get_data(as_text=True)
     assert "1 sign-up is on its shifts" in html
     assert (
@@ -420,23 +398,15 @@ def test_parallel_guesses_cannot_outrun_the_account_limit(app, make_organiser):
 
 @pytest.mark.parametrize("who, expected", [("anonymous", 302), ("steward", 403), ("other", 404)])
 def test_state_changes_are_refused_outside_ones_role_and_events(
-    app, make_event, make_roles, make_organiser, who, expected
+    app, make_event, make_roles, accounts_for, visitor, who, expected
 ):
     from vigil.models import Role, Shift
 
-    event, elsewhere = make_event(), make_event()
+    event = make_event()
     (shift_id, _), _ = make_roles(event)
     with app.app_context():
         role_id = volunteers.event_roles(db.session.get(Event, event.id))[0].id
-    accounts = {
-        "steward": make_organiser("steward", [event]),
-        "other": make_organiser("organiser", [elsewhere]),
-    }
-    client = app.test_client()
-    token = csrf_token(client.get("/organiser/login").get_data(as_text=True))
-    if who != "anonymous":
-        assert login(client, accounts[who]).status_code == 303
-        token = csrf_token(client.get("/organiser/").get_data(as_text=True))
+    client, token = visitor(accounts_for(event).get(who))
     posts = {
         f"/organiser/events/{event.slug}/roles": {"name": "Sneaky"},
         f"/organiser/roles/{role_id}/edit": {"name": "Renamed"},
@@ -502,9 +472,7 @@ def test_a_cancelled_shift_email_strikes_it_from_calendars(
     assert struck["STATUS"] == "CANCELLED" and struck["SEQUENCE"] > first["SEQUENCE"]
 
 
-def test_people_whose_shift_was_removed_show_on_the_roster(
-    app, make_event, make_roles, make_organiser
-):
+def test_people_whose_shift_was_removed_show_on_the_roster(app, make_event, make_roles, signed_in):
     from vigil.models import Shift
 
     event = make_event()
@@ -519,13 +487,13 @@ def test_people_whose_shift_was_removed_show_on_the_roster(
         db.session.commit()
         volunteers.remove_shift(db.session.get(Shift, leaflets))
         db.session.commit()
-    client = organiser_client(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     html = client.get(f"/organiser/events/{event.slug}/roster").get_data(as_text=True)
     assert "Signed up, but without a shift" in html and "Without Shift" in html
 
 
 def test_dashboard_counts_rsvps_guests_places_and_volunteer_gaps(
-    app, make_event, make_rsvp, make_roles, make_organiser
+    app, make_event, make_rsvp, make_roles, signed_in
 ):
     from vigil.models import RsvpStatus
 
@@ -540,14 +508,14 @@ def test_dashboard_counts_rsvps_guests_places_and_volunteer_gaps(
             db.session.get(Event, event.id), email="v@example.org", shift_ids=[leaflets]
         )
         db.session.commit()
-    client = organiser_client(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     html = client.get("/organiser/").get_data(as_text=True)
     assert "2 confirmed (+2 guests) · 1 waitlisted · 1 cancelled" in html
     assert "16 places left" in html
     assert "6 volunteer places to fill" in html
 
 
-def attendee_setup(app, make_event, make_rsvp, make_organiser):
+def attendee_setup(app, make_event, make_rsvp, signed_in):
     from datetime import UTC, datetime, timedelta
 
     from vigil.models import RsvpStatus
@@ -570,11 +538,11 @@ def attendee_setup(app, make_event, make_rsvp, make_organiser):
         accessibility="Step-free access",
     )
     make_rsvp(event, email="formula@example.org", name="=1+1", created_at=base + timedelta(days=1))
-    return event, organiser_client(app, make_organiser, event)
+    return event, signed_in("organiser", [event])
 
 
-def test_attendee_list_pages_searches_filters_and_sorts(app, make_event, make_rsvp, make_organiser):
-    event, client = attendee_setup(app, make_event, make_rsvp, make_organiser)
+def test_attendee_list_pages_searches_filters_and_sorts(app, make_event, make_rsvp, signed_in):
+    event, client = attendee_setup(app, make_event, make_rsvp, signed_in)
     url = f"/organiser/events/{event.slug}/attendees"
     first = client.get(url)
     html = first.get_data(as_text=True)
@@ -597,10 +565,10 @@ def test_attendee_list_pages_searches_filters_and_sorts(app, make_event, make_rs
     assert client.post(url, data={"q": "x"}).status_code == 400  # no CSRF token
 
 
-def test_attendee_csv_is_complete_streamed_and_safe(app, make_event, make_rsvp, make_organiser):
+def test_attendee_csv_is_complete_streamed_and_safe(app, make_event, make_rsvp, signed_in):
     from vigil.models import AuditEntry
 
-    event, client = attendee_setup(app, make_event, make_rsvp, make_organiser)
+    event, client = attendee_setup(app, make_event, make_rsvp, signed_in)
     response = client.get(f"/organiser/events/{event.slug}/attendees.csv")
     assert response.is_streamed
     data = response.get_data()
@@ -615,10 +583,10 @@ def test_attendee_csv_is_complete_streamed_and_safe(app, make_event, make_rsvp, 
     assert ("export attendee list", 122) in actions
 
 
-def test_views_and_exports_of_personal_data_are_audited(app, make_event, make_rsvp, make_organiser):
+def test_views_and_exports_of_personal_data_are_audited(app, make_event, make_rsvp, signed_in):
     from vigil.models import AuditEntry
 
-    event, client = attendee_setup(app, make_event, make_rsvp, make_organiser)
+    event, client = attendee_setup(app, make_event, make_rsvp, signed_in)
     client.get(f"/organiser/events/{event.slug}/attendees")
     client.get(f"/organiser/events/{event.slug}/roster")
     client.get(f"/organiser/events/{event.slug}/roster.csv")
@@ -639,17 +607,9 @@ def test_views_and_exports_of_personal_data_are_audited(app, make_event, make_rs
     "who, expected",
     [("anonymous", 302), ("steward", 403), ("other", 404), ("organiser", 200), ("admin", 200)],
 )
-def test_attendee_pages_permissions(app, make_event, make_organiser, who, expected):
-    event, elsewhere = make_event(), make_event()
-    accounts = {
-        "steward": make_organiser("steward", [event]),
-        "other": make_organiser("organiser", [elsewhere]),
-        "organiser": make_organiser("organiser", [event]),
-        "admin": make_organiser("admin"),
-    }
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, accounts[who]).status_code == 303
+def test_attendee_pages_permissions(make_event, accounts_for, visitor, who, expected):
+    event = make_event()
+    client, _ = visitor(accounts_for(event).get(who))
     for path in (
         f"/organiser/events/{event.slug}/attendees",
         f"/organiser/events/{event.slug}/attendees.csv",
@@ -657,7 +617,7 @@ def test_attendee_pages_permissions(app, make_event, make_organiser, who, expect
         assert client.get(path).status_code == expected, path
 
 
-def test_stewards_check_people_in_by_code_name_or_address_and_undo(app, make_event, make_organiser):
+def test_stewards_check_people_in_by_code_name_or_address_and_undo(app, make_event, signed_in):
     from vigil import rsvps
     from vigil.models import AuditEntry, Rsvp
 
@@ -669,8 +629,7 @@ def test_stewards_check_people_in_by_code_name_or_address_and_undo(app, make_eve
         db.session.commit()
         code, lin_id = db.session.get(Rsvp, lin.id).checkin_code, lin.id
     assert len(code) == 6
-    client = app.test_client()
-    assert login(client, make_organiser("steward", [event])).status_code == 303
+    client = signed_in("steward", [event])
     url = f"/organiser/events/{event.slug}/check-in"
     page = client.get(url).get_data(as_text=True)
     assert "0 of 3 checked in" in page
@@ -729,9 +688,7 @@ def test_manage_page_and_confirmation_show_the_check_in_code(app, client, make_e
     assert code not in client.get(f"{url}/rsvp/done").get_data(as_text=True)
 
 
-def test_message_is_previewed_with_its_count_then_sent_once(
-    app, make_event, make_rsvp, make_organiser
-):
+def test_message_is_previewed_with_its_count_then_sent_once(app, make_event, make_rsvp, signed_in):
     import re
 
     from helpers import sent_mail
@@ -742,7 +699,7 @@ def test_message_is_previewed_with_its_count_then_sent_once(
     make_rsvp(event, email="a@example.org", wants_updates=True)
     make_rsvp(event, email="b@example.org")
     make_rsvp(event, email="c@example.org", status=RsvpStatus.CANCELLED)
-    client = organiser_client(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     url = f"/organiser/events/{event.slug}/message"
     page = client.get(url).get_data(as_text=True)
     key = re.search(r'name="key" type="hidden" value="([0-9a-f]+)"', page).group(1)
@@ -770,13 +727,7 @@ def test_message_is_previewed_with_its_count_then_sent_once(
 
 
 @pytest.mark.parametrize("who, expected", [("anonymous", 302), ("steward", 403), ("other", 404)])
-def test_message_page_permissions(app, make_event, make_organiser, who, expected):
-    event, elsewhere = make_event(), make_event()
-    accounts = {
-        "steward": make_organiser("steward", [event]),
-        "other": make_organiser("organiser", [elsewhere]),
-    }
-    client = app.test_client()
-    if who != "anonymous":
-        assert login(client, accounts[who]).status_code == 303
+def test_message_page_permissions(make_event, accounts_for, visitor, who, expected):
+    event = make_event()
+    client, _ = visitor(accounts_for(event).get(who))
     assert client.get(f"/organiser/events/{event.slug}/message").status_code == expected

@@ -1,19 +1,12 @@
 """Admins manage accounts and read the audit trail; every organiser route keeps to its role."""
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, WHO
 from helpers import csrf_token, login
 
 from vigil import volunteers
 from vigil.extensions import db
 from vigil.models import AuditEntry, Event, EventMember, Organiser
-
-
-def admin_client(app, make_organiser):
-    client = app.test_client()
-    email = make_organiser("admin")
-    assert login(client, email).status_code == 303
-    return client, email
 
 
 def account(app, email) -> Organiser:
@@ -23,8 +16,8 @@ def account(app, email) -> Organiser:
         return found
 
 
-def test_an_admin_creates_an_account_that_can_then_log_in(app, make_organiser):
-    client, _ = admin_client(app, make_organiser)
+def test_an_admin_creates_an_account_that_can_then_log_in(app, signed_in):
+    client = signed_in("admin")
     page = client.get("/organiser/accounts/new").get_data(as_text=True)
     data = {
         "csrf_token": csrf_token(page),
@@ -49,10 +42,10 @@ def test_an_admin_creates_an_account_that_can_then_log_in(app, make_organiser):
 
 
 def test_an_admin_gives_events_changes_roles_and_disables_which_ends_sessions(
-    app, make_event, make_organiser
+    app, make_event, make_organiser, signed_in
 ):
     event, other = make_event(), make_event()
-    client, _ = admin_client(app, make_organiser)
+    client = signed_in("admin")
     email = make_organiser("steward", [other])
     theirs = app.test_client()
     assert login(theirs, email).status_code == 303
@@ -88,8 +81,9 @@ def test_an_admin_gives_events_changes_roles_and_disables_which_ends_sessions(
         assert db.session.scalars(db.select(AuditEntry.action)).all().count("change account") == 2
 
 
-def test_an_admin_cannot_demote_or_disable_themselves(app, make_organiser):
-    client, email = admin_client(app, make_organiser)
+def test_an_admin_cannot_demote_or_disable_themselves(app, make_organiser, log_in):
+    email = make_organiser("admin")
+    client = log_in(email)
     me = account(app, email)
     url = f"/organiser/accounts/{me.id}"
     token = csrf_token(client.get(url).get_data(as_text=True))
@@ -101,7 +95,7 @@ def test_an_admin_cannot_demote_or_disable_themselves(app, make_organiser):
 
 
 def test_the_audit_log_shows_who_did_what_but_no_personal_data(
-    app, make_event, make_rsvp, make_organiser
+    app, make_event, make_rsvp, make_organiser, signed_in
 ):
     event = make_event()
     make_rsvp(event, email="secret.person@example.org", name="Secret Name")
@@ -110,7 +104,7 @@ def test_the_audit_log_shows_who_did_what_but_no_personal_data(
     login(worker, organiser)
     worker.get(f"/organiser/events/{event.slug}/attendees")
     worker.get(f"/organiser/events/{event.slug}/attendees.csv")
-    client, _ = admin_client(app, make_organiser)
+    client = signed_in("admin")
     html = client.get("/organiser/audit").get_data(as_text=True)
     assert "view attendee list" in html and "export attendee list" in html
     assert event.title in html and "Organiser" in html
@@ -120,8 +114,6 @@ def test_the_audit_log_shows_who_did_what_but_no_personal_data(
 
 
 # ---------------------------------------------------------------- every route, every role
-
-WHO = ("anonymous", "steward", "other", "organiser", "admin")
 
 # What each kind of route lets through: anonymous people are sent to log in; a
 # person outside the event gets 404 (it does not exist for them), outside their
@@ -137,7 +129,7 @@ REFUSED = {
 ROUTES = {
     "organiser.dashboard": "login",
     "organiser.logout": "login",
-    "organiser_two_step.setup": "login",
+    "organiser.two_step": "login",
     "organiser.check_in": "see",
     "organiser.attendee_list": "manage",
     "organiser.attendee_csv": "manage",
@@ -150,40 +142,44 @@ ROUTES = {
     "organiser.add_shift": "manage",
     "organiser.edit_shift": "manage",
     "organiser.remove_shift": "manage",
-    "organiser_events.new_event": "create",
-    "organiser_events.edit_event": "manage",
-    "organiser_events.duplicate_event": "manage",
-    "organiser_events.change_status": "manage",
-    "organiser_rsvps.add_walk_up": "manage",
-    "organiser_rsvps.cancel_rsvp": "manage",
-    "organiser_rsvps.promote_rsvp": "manage",
-    "organiser_admin.accounts": "admin",
-    "organiser_admin.new_account": "admin",
-    "organiser_admin.edit_account": "admin",
-    "organiser_admin.audit_log": "admin",
+    "organiser.new_event": "create",
+    "organiser.edit_event": "manage",
+    "organiser.duplicate_event": "manage",
+    "organiser.change_status": "manage",
+    "organiser.add_walk_up": "manage",
+    "organiser.cancel_rsvp": "manage",
+    "organiser.promote_rsvp": "manage",
+    "organiser.accounts": "admin",
+    "organiser.new_account": "admin",
+    "organiser.edit_account": "admin",
+    "organiser.audit_log": "admin",
 }
 
 
 def test_the_table_names_every_organiser_route(app):
     routes = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/organiser")}
-    routes -= {"organiser.login", "organiser_two_step.code"}  # the steps of logging in
+    routes -= {"organiser.login", "organiser.login_code"}  # the steps of logging in
     assert routes == set(ROUTES)
 
 
+def test_every_organiser_view_wears_the_one_permission_check(app):
+    views = {
+        r.endpoint: app.view_functions[r.endpoint]
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/organiser")
+    }
+    assert [e for e, view in views.items() if not hasattr(view, "need")] == []
+
+
 @pytest.fixture
-def world(app, make_event, make_roles, make_rsvp, make_organiser):
-    """One event with a role, a shift and an RSVP, another event, and one account per role."""
-    event, elsewhere = make_event(), make_event()
+def world(app, make_event, make_roles, make_rsvp, accounts_for):
+    """One event with a role, a shift and an RSVP, and one account of each kind towards it."""
+    event = make_event()
     (shift_id, _), _ = make_roles(event)
     rsvp, _ = make_rsvp(event)
     with app.app_context():
         role_id = volunteers.event_roles(db.session.get(Event, event.id))[0].id
-    accounts = {
-        "steward": make_organiser("steward", [event]),
-        "other": make_organiser("organiser", [elsewhere]),
-        "organiser": make_organiser("organiser", [event]),
-        "admin": make_organiser("admin"),
-    }
+    accounts = accounts_for(event)
     target = account(app, accounts["steward"]).id
     ids = {
         "slug": event.slug,
@@ -205,14 +201,10 @@ def _path(app, endpoint, ids):
 
 
 @pytest.mark.parametrize("who", WHO)
-def test_every_organiser_route_keeps_to_its_role(app, world, who):
+def test_every_organiser_route_keeps_to_its_role(app, world, visitor, who):
     """GET where a route has it, else a POST with a valid CSRF token and no fields."""
     ids, accounts = world
-    client = app.test_client()
-    token = csrf_token(client.get("/organiser/login").get_data(as_text=True))
-    if who != "anonymous":
-        assert login(client, accounts[who]).status_code == 303
-        token = csrf_token(client.get("/organiser/").get_data(as_text=True))
+    client, token = visitor(accounts.get(who))
     for endpoint, kind in ROUTES.items():
         if endpoint == "organiser.logout":
             continue  # logging out is checked last: it ends the session

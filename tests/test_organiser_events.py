@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import audited, csrf_token, login
+from helpers import audited, csrf_token
 
 from vigil import event_editing
 from vigil.extensions import db
@@ -38,12 +38,6 @@ NEW_EVENT = {
 }
 
 
-def signed_in(app, make_organiser, role="organiser", events=()):
-    client = app.test_client()
-    assert login(client, make_organiser(role, list(events))).status_code == 303
-    return client
-
-
 def post_form(client, url, data):
     """Load the form page for its CSRF token, then send `data` with it."""
     token = csrf_token(client.get(url).get_data(as_text=True))
@@ -63,8 +57,8 @@ def outbox_kinds(app) -> list[str]:
         return sorted(db.session.scalars(db.select(OutboxMessage.kind)))
 
 
-def test_an_organiser_creates_a_draft_in_local_time_then_publishes_it(app, make_organiser):
-    client = signed_in(app, make_organiser)
+def test_an_organiser_creates_a_draft_in_local_time_then_publishes_it(app, signed_in):
+    client = signed_in()
     response = post_form(client, "/organiser/events/new", NEW_EVENT)
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/organiser/events/free-joshua-wong/edit")
@@ -113,10 +107,10 @@ def test_an_organiser_creates_a_draft_in_local_time_then_publishes_it(app, make_
     ],
 )
 def test_a_bad_value_is_named_beside_its_field_and_nothing_is_stored(
-    app, make_event, make_organiser, change, field, message
+    app, make_event, signed_in, change, field, message
 ):
     make_event(slug="taken")
-    client = signed_in(app, make_organiser)
+    client = signed_in()
     response = post_form(client, "/organiser/events/new", {**NEW_EVENT, **change})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -128,13 +122,13 @@ def test_a_bad_value_is_named_beside_its_field_and_nothing_is_stored(
 
 
 def test_moving_an_event_asks_first_and_says_how_many_will_be_emailed(
-    app, make_event, make_rsvp, make_organiser
+    app, make_event, make_rsvp, signed_in
 ):
     event = make_event(slug="moving")
     make_rsvp(event)
     make_rsvp(event, status=RsvpStatus.WAITLISTED)
     make_rsvp(event, status=RsvpStatus.CANCELLED)
-    client = signed_in(app, make_organiser, events=[event])
+    client = signed_in(events=[event])
     url = "/organiser/events/moving/edit"
     page = client.get(url).get_data(as_text=True)
     with app.app_context():
@@ -165,12 +159,12 @@ def test_moving_an_event_asks_first_and_says_how_many_will_be_emailed(
 
 
 def test_cancelling_asks_with_the_count_then_emails_and_publishing_again_tells_them(
-    app, make_event, make_rsvp, make_organiser
+    app, make_event, make_rsvp, signed_in
 ):
     event = make_event(slug="called-off")
     make_rsvp(event)
     make_rsvp(event)
-    client = signed_in(app, make_organiser, events=[event])
+    client = signed_in(events=[event])
     url = "/organiser/events/called-off/cancel"
     page = client.get(url).get_data(as_text=True)
     assert "2 people have an RSVP and will be emailed that the event is cancelled." in page
@@ -195,11 +189,11 @@ def test_cancelling_asks_with_the_count_then_emails_and_publishing_again_tells_t
 
 
 def test_an_event_people_have_rsvped_to_cannot_be_unpublished(
-    app, make_event, make_rsvp, make_organiser
+    app, make_event, make_rsvp, signed_in
 ):
     event, empty = make_event(slug="busy"), make_event(slug="quiet")
     make_rsvp(event)
-    client = signed_in(app, make_organiser, events=[event, empty])
+    client = signed_in(events=[event, empty])
     page = client.get("/organiser/events/busy/edit").get_data(as_text=True)
     refused = client.post("/organiser/events/busy/unpublish", data={"csrf_token": csrf_token(page)})
     assert refused.status_code == 409
@@ -211,7 +205,7 @@ def test_an_event_people_have_rsvped_to_cannot_be_unpublished(
 
 
 def test_a_copy_for_next_year_moves_the_date_and_the_shifts_but_takes_nobody_along(
-    app, make_event, make_roles, make_rsvp, make_organiser
+    app, make_event, make_roles, make_rsvp, signed_in
 ):
     start = datetime(2017, 12, 10, 11, 0, tzinfo=UTC)
     event = make_event(
@@ -222,7 +216,7 @@ def test_a_copy_for_next_year_moves_the_date_and_the_shifts_but_takes_nobody_alo
     )
     make_roles(event)
     make_rsvp(event)
-    client = signed_in(app, make_organiser, events=[event])
+    client = signed_in(events=[event])
     url = "/organiser/events/human-rights-day-2017/duplicate"
     page = client.get(url).get_data(as_text=True)
     year = datetime.now(UTC).year
@@ -259,8 +253,8 @@ def test_a_copy_for_next_year_moves_the_date_and_the_shifts_but_takes_nobody_alo
     assert "Another event uses that web address already." in again.get_data(as_text=True)
 
 
-def test_a_steward_cannot_create_events(app, make_organiser):
-    client = signed_in(app, make_organiser, role="steward")
+def test_a_steward_cannot_create_events(app, signed_in):
+    client = signed_in(role="steward")
     assert client.get("/organiser/events/new").status_code == 403
     token = csrf_token(client.get("/organiser/").get_data(as_text=True))
     assert (

@@ -3,19 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from helpers import audited, csrf_token, login
+from helpers import audited, csrf_token
 
 from vigil import rsvps
 from vigil.errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpLocked
 from vigil.extensions import db
 from vigil.models import Event, EventStatus, OutboxMessage, Rsvp, RsvpStatus
 from vigil.models import utcnow as now
-
-
-def signed_in(app, make_organiser, event, role="organiser"):
-    client = app.test_client()
-    assert login(client, make_organiser(role, [event])).status_code == 303
-    return client
 
 
 def rows(app, event) -> list[Rsvp]:
@@ -37,9 +31,9 @@ def audit_actions(app) -> list[tuple]:
     return audited(app)
 
 
-def test_a_walk_up_without_an_address_is_added_and_checked_in(app, make_event, make_organiser):
+def test_a_walk_up_without_an_address_is_added_and_checked_in(app, make_event, signed_in):
     event = make_event(rsvp_closes_at=now() - timedelta(hours=1))  # RSVPs closed: walk-ups still
-    client = signed_in(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     url = f"/organiser/events/{event.slug}/walk-up"
     page = client.get(url).get_data(as_text=True)
     assert '<input checked id="check_in" name="check_in"' in page
@@ -58,11 +52,11 @@ def test_a_walk_up_without_an_address_is_added_and_checked_in(app, make_event, m
 
 
 def test_a_walk_up_with_an_address_is_emailed_and_a_known_address_is_refused(
-    app, make_event, make_rsvp, make_organiser
+    app, make_event, make_rsvp, signed_in
 ):
     event = make_event()
     make_rsvp(event, email="known@example.org")
-    client = signed_in(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     url = f"/organiser/events/{event.slug}/walk-up"
     token = csrf_token(client.get(url).get_data(as_text=True))
     data = {"csrf_token": token, "name": "Ling", "email": "new@example.org", "guests": "0"}
@@ -80,11 +74,11 @@ def test_a_walk_up_with_an_address_is_emailed_and_a_known_address_is_refused(
 
 
 def test_a_walk_up_who_does_not_fit_is_waitlisted_and_not_checked_in(
-    app, make_event, make_rsvp, make_organiser
+    app, make_event, make_rsvp, signed_in
 ):
     event = make_event(capacity=1)
     make_rsvp(event)
-    client = signed_in(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     url = f"/organiser/events/{event.slug}/walk-up"
     token = csrf_token(client.get(url).get_data(as_text=True))
     assert (
@@ -124,12 +118,12 @@ def test_two_walk_ups_without_an_address_are_two_people(ctx, make_event):
 
 
 def test_cancelling_by_hand_asks_then_frees_the_place_for_the_waitlist(
-    app, make_event, make_rsvp, make_organiser
+    app, make_event, make_rsvp, signed_in
 ):
     event = make_event(capacity=1)
     placed, _ = make_rsvp(event, name="Placed")
     waiting, _ = make_rsvp(event, status=RsvpStatus.WAITLISTED)
-    client = signed_in(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     url = f"/organiser/rsvps/{placed.id}/cancel"
     page = client.get(url).get_data(as_text=True)
     assert "Placed" in page and "They will be emailed" in page
@@ -146,12 +140,12 @@ def test_cancelling_by_hand_asks_then_frees_the_place_for_the_waitlist(
     assert "already cancelled" in again.get_data(as_text=True)
 
 
-def test_moving_one_off_the_waitlist_needs_room(app, make_event, make_rsvp, make_organiser):
+def test_moving_one_off_the_waitlist_needs_room(app, make_event, make_rsvp, signed_in):
     event = make_event(capacity=2)
     make_rsvp(event)
     big, _ = make_rsvp(event, status=RsvpStatus.WAITLISTED, guests=1)
     small, _ = make_rsvp(event, status=RsvpStatus.WAITLISTED)
-    client = signed_in(app, make_organiser, event)
+    client = signed_in("organiser", [event])
     listing = f"/organiser/events/{event.slug}/attendees"
     token = csrf_token(client.get(listing).get_data(as_text=True))
     refused = client.post(f"/organiser/rsvps/{big.id}/promote", data={"csrf_token": token})
@@ -182,21 +176,12 @@ def test_promoting_a_confirmed_rsvp_or_one_without_room_is_refused(ctx, make_eve
 
 @pytest.mark.parametrize("who, expected", [("anonymous", 302), ("steward", 403), ("other", 404)])
 def test_changing_rsvps_by_hand_is_refused_outside_ones_role_and_events(
-    app, make_event, make_rsvp, make_organiser, who, expected
+    app, make_event, make_rsvp, accounts_for, visitor, who, expected
 ):
-    event, elsewhere = make_event(capacity=5), make_event()
+    event = make_event(capacity=5)
     rsvp, _ = make_rsvp(event)
     waiting, _ = make_rsvp(event, status=RsvpStatus.WAITLISTED)
-    client = app.test_client()
-    token = csrf_token(client.get("/organiser/login").get_data(as_text=True))
-    if who != "anonymous":
-        account = (
-            make_organiser("steward", [event])
-            if who == "steward"
-            else make_organiser("organiser", [elsewhere])
-        )
-        assert login(client, account).status_code == 303
-        token = csrf_token(client.get("/organiser/").get_data(as_text=True))
+    client, token = visitor(accounts_for(event).get(who))
     posts = {
         f"/organiser/events/{event.slug}/walk-up": {"guests": "0"},
         f"/organiser/rsvps/{rsvp.id}/cancel": {},

@@ -36,10 +36,9 @@ def code_step(client, code):
     return client.post("/organiser/login/code", data={"csrf_token": csrf_token(page), "code": code})
 
 
-def test_an_admin_must_turn_it_on_before_anything_else(two_step_app, make_organiser):
-    client = two_step_app.test_client()
+def test_an_admin_must_turn_it_on_before_anything_else(two_step_app, make_organiser, log_in):
     email = make_organiser("admin")
-    assert login(client, email).status_code == 303
+    client = log_in(email)
     response = client.get("/organiser/accounts")
     assert response.status_code == 303 and response.headers["Location"].endswith("/two-step")
     secret = enrol(client)
@@ -64,10 +63,9 @@ def test_an_admin_must_turn_it_on_before_anything_else(two_step_app, make_organi
     assert "turn on two-step log-in" in actions
 
 
-def test_others_may_turn_it_on_and_off(two_step_app, make_organiser):
-    client = two_step_app.test_client()
+def test_others_may_turn_it_on_and_off(two_step_app, make_organiser, log_in):
     email = make_organiser("organiser")
-    login(client, email)
+    client = log_in(email)
     assert client.get("/organiser/").status_code == 200  # not required
     secret = enrol(client)
     page = client.get("/organiser/two-step").get_data(as_text=True)

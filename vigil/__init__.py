@@ -14,10 +14,6 @@ from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
 from .pages import organiser as organiser_pages
-from .pages import organiser_admin as organiser_admin_pages
-from .pages import organiser_events as organiser_event_pages
-from .pages import organiser_rsvps as organiser_rsvp_pages
-from .pages import organiser_two_step as organiser_two_step_pages
 from .pages import privacy as privacy_pages
 from .pages import rsvps as rsvp_pages
 from .pages import volunteers as volunteer_pages
@@ -70,11 +66,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_pages.bp)
     app.register_blueprint(privacy_pages.bp)
     app.register_blueprint(organiser_pages.bp)
-    app.register_blueprint(organiser_admin_pages.bp)
-    app.register_blueprint(organiser_event_pages.bp)
-    app.register_blueprint(organiser_rsvp_pages.bp)
-    app.register_blueprint(organiser_two_step_pages.bp)
-    organiser_two_step_pages.init_two_step(app)
     errors.register_error_handlers(app)
     cli.init_cli(app)
     return app

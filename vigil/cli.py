@@ -10,12 +10,22 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from . import attendees, delivery, outbox, rosters, volunteers
 from .event_files import EventFileError, import_events, seed
 from .events import public_event
 from .extensions import db
+from .models import Event, Organiser
+from .organisers import (
+    AccountError,
+    add_member,
+    create_organiser,
+    disable,
+    find_organiser,
+    set_password,
+)
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +202,6 @@ def _read_password() -> str:
 
 
 def _account(email: str):
-    from .organisers import find_organiser
-
     organiser = find_organiser(email)
     if organiser is None:
         raise click.ClickException("no such account")
@@ -206,8 +214,6 @@ def _account(email: str):
 @click.option("--name", default="", help="Display name (defaults to the address).")
 def organiser_create(email: str, role: str, name: str):
     """Create an account; the password is asked for, or read from stdin."""
-    from .organisers import AccountError, create_organiser
-
     try:
         organiser = create_organiser(email, name, role, _read_password())
     except AccountError as exc:
@@ -219,10 +225,6 @@ def organiser_create(email: str, role: str, name: str):
 @organiser_cli.command("list")
 def organiser_list():
     """Every account: id, role, whether active, display name, address."""
-    from sqlalchemy import select
-
-    from .models import Organiser
-
     for o in db.session.scalars(select(Organiser).order_by(Organiser.id)):
         state = "active" if o.active else "disabled"
         click.echo(f"{o.id}\t{o.role}\t{state}\t{o.display_name}\t{o.email}")
@@ -232,8 +234,6 @@ def organiser_list():
 @click.argument("email")
 def organiser_disable(email: str):
     """Disable an account and end its sessions."""
-    from .organisers import disable
-
     disable(_account(email))
     db.session.commit()
     click.echo("disabled")
@@ -243,8 +243,6 @@ def organiser_disable(email: str):
 @click.argument("email")
 def organiser_set_password(email: str):
     """Set a new password (asked for, or read from stdin); ends every session."""
-    from .organisers import AccountError, set_password
-
     try:
         set_password(_account(email), _read_password())
     except AccountError as exc:
@@ -258,11 +256,6 @@ def organiser_set_password(email: str):
 @click.argument("slug")
 def organiser_add_member(email: str, slug: str):
     """Make an organiser or steward a member of an event."""
-    from sqlalchemy import select
-
-    from .models import Event
-    from .organisers import add_member
-
     event = db.session.scalar(select(Event).where(Event.slug == slug))
     if event is None:
         raise click.ClickException(f"no event {slug!r}")

@@ -1,14 +1,13 @@
 """Organisers creating, changing, publishing, cancelling and copying events.
 
 Values come in as an organiser typed them: times are wall-clock times at the
-place, in the event's time zone. Every rule the database also enforces (end after
-start, capacity not negative, one event per slug) is checked here first, so a
-refusal names the field instead of failing at commit.
+place, in the event's time zone. The rules are event_rules'; the one needing the
+database (one event per slug) is checked here, so a refusal names the field
+instead of failing at commit.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,9 +15,10 @@ from sqlalchemy import func, select
 from .attendees import ACTIVE
 from .errors import VigilError
 from .event_changes import update_event
-from .event_files import next_anniversary, to_local, to_utc
-from .events import TIME_AND_PLACE_FIELDS, is_slug
+from .event_rules import LOCAL_TIMES, EventRulesBroken, Problem, check_event
+from .events import TIME_AND_PLACE_FIELDS
 from .extensions import db
+from .local_time import next_anniversary, to_local
 from .models import Event, EventStatus, Organiser, OrganiserRole, Role, Rsvp, Shift, utcnow
 from .organisers import add_member
 
@@ -46,25 +46,6 @@ EDITABLE = (
     "confirm_by_email",
 )
 
-# Form names of the local times, and the columns they are stored in.
-LOCAL_TIMES = {
-    "starts": "starts_at",
-    "ends": "ends_at",
-    "rsvp_opens": "rsvp_opens_at",
-    "rsvp_closes": "rsvp_closes_at",
-}
-
-
-class EventProblem(VigilError):
-    """A value breaks a rule; `field` names the form field to show the message beside."""
-
-    status_code = 422
-
-    def __init__(self, field: str, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
 
 class StatusProblem(VigilError):
     status_code = 409
@@ -73,44 +54,34 @@ class StatusProblem(VigilError):
 def columns_from_local(values: dict, event: Event | None = None) -> dict:
     """Turn typed values (local times at the place) into column values.
 
-    Raises EventProblem for a time the clocks skip there, an end not after the
-    start, an RSVP window that closes before it opens, half a map position, or a
-    slug that is malformed or taken by another event.
+    Raises EventRulesBroken for every rule the values break (see event_rules), and for
+    a slug another event uses.
     """
-    zone = ZoneInfo(values["timezone"])
-    columns = {k: v for k, v in values.items() if k not in LOCAL_TIMES}
-    for name, column in LOCAL_TIMES.items():
-        local = values.get(name)
-        if local is None:
-            columns[column] = None
-            continue
-        try:
-            columns[column] = to_utc(local, zone)
-        except ValueError:
-            raise EventProblem(
-                name, _l("That time does not exist there: the clocks skip it.")
-            ) from None
-    if columns["ends_at"] <= columns["starts_at"]:
-        raise EventProblem("ends", _l("The end must be after the start."))
-    opens, closes = columns["rsvp_opens_at"], columns["rsvp_closes_at"]
-    if opens and closes and closes <= opens:
-        raise EventProblem("rsvp_closes", _l("RSVPs must close after they open."))
-    if opens and opens >= columns["ends_at"]:
-        raise EventProblem("rsvp_opens", _l("RSVPs must open before the event ends."))
-    if (columns.get("latitude") is None) != (columns.get("longitude") is None):
-        field = "longitude" if columns.get("longitude") is None else "latitude"
-        raise EventProblem(field, _l("Give both latitude and longitude, or neither."))
-    slug = columns["slug"]
-    if not is_slug(slug):
-        raise EventProblem(
-            "slug", _l("Use lower-case letters, digits and single hyphens, like human-rights-day.")
+    try:
+        columns = check_event(values)
+    except EventRulesBroken as broken:
+        problems = broken.problems
+    else:
+        problems = []
+    slug = values["slug"]
+    if not any(p.field == "slug" for p in problems) and _slug_taken(slug, event):
+        problems.append(
+            Problem(
+                "slug",
+                _l("Another event uses that web address already."),
+                "'slug' is used by another event",
+            )
         )
+    if problems:
+        raise EventRulesBroken(problems)
+    return columns
+
+
+def _slug_taken(slug: str, event: Event | None) -> bool:
     taken = select(Event.id).where(Event.slug == slug)
     if event is not None and event.id is not None:
         taken = taken.where(Event.id != event.id)
-    if db.session.scalar(taken) is not None:
-        raise EventProblem("slug", _l("Another event uses that web address already."))
-    return columns
+    return db.session.scalar(taken) is not None
 
 
 def local_values(event: Event) -> dict:

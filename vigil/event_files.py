@@ -1,7 +1,8 @@
 """Event files: events kept as TOML, loaded by `flask --app vigil events import` and `seed`.
 
 Times in a file are local times at the place (TOML local date-times) in the event's
-`timezone`; they are stored in UTC. The format is documented in the README.
+`timezone`; they are stored in UTC. This module checks the file's shape; the rules
+every event keeps are event_rules'. The format is documented in the README.
 """
 
 import re
@@ -9,14 +10,21 @@ import tomllib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from . import models as m
 from .event_changes import update_event
-from .events import is_slug
+from .event_rules import (
+    SHIFT_TIMES,
+    EventRulesBroken,
+    check_event,
+    shift_problems,
+    stored_times,
+)
 from .extensions import db
+from .local_time import next_anniversary, zone_named
 from .models import Event, EventStatus, Role, Shift
 
 # key: (required, max length for text or None, kind)
@@ -31,16 +39,16 @@ FIELDS = {
     "locality": (True, m.LOCALITY_MAX, "text"),
     "postcode": (True, m.POSTCODE_MAX, "text"),
     "transport": (False, m.TRANSPORT_MAX, "text"),
-    "latitude": (False, None, "latitude"),
-    "longitude": (False, None, "longitude"),
+    "latitude": (False, None, "number"),
+    "longitude": (False, None, "number"),
     "timezone": (True, m.TIMEZONE_MAX, "timezone"),
     "starts": (True, None, "datetime"),
     "ends": (True, None, "datetime"),
-    "capacity": (False, None, "capacity"),
+    "capacity": (False, None, "count"),
     "rsvp_opens": (False, None, "datetime"),
     "rsvp_closes": (False, None, "datetime"),
     "status": (False, None, "status"),
-    "retention_days": (False, None, "capacity"),
+    "retention_days": (False, None, "count"),
     "confirm_by_email": (False, None, "bool"),
     "roles": (False, None, "roles"),
 }
@@ -57,17 +65,9 @@ ROLE_FIELDS = {
 SHIFT_FIELDS = {
     "starts": (True, None, "datetime"),
     "ends": (True, None, "datetime"),
-    "capacity": (True, None, "capacity"),
+    "capacity": (True, None, "count"),
     "meeting_point": (False, m.MEETING_POINT_MAX, "text"),
     "note": (False, m.ROLE_TEXT_MAX, "text"),
-}
-
-# File keys that are stored under another column name.
-COLUMN_FOR = {
-    "starts": "starts_at",
-    "ends": "ends_at",
-    "rsvp_opens": "rsvp_opens_at",
-    "rsvp_closes": "rsvp_closes_at",
 }
 
 # Tab and newline are fine in long text; other control characters never are.
@@ -84,22 +84,8 @@ class ImportResult:
     action: str  # "created", "updated" or "unchanged"
 
 
-def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    """Interpret a wall-clock time at the place; refuse times skipped by a clock change."""
-    if local.tzinfo is not None:
-        return local.astimezone(UTC)
-    aware = local.replace(tzinfo=zone)
-    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
-        raise ValueError("does not exist in that time zone (the clocks skip it)")
-    return aware.astimezone(UTC)
-
-
-def to_local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
-    """The wall-clock time at the place, without zone: what a form shows and takes."""
-    return moment.astimezone(zone).replace(tzinfo=None) if moment else None
-
-
 def _check_value(key: str, value, limit, kind: str, problems: list[str]):
+    """The shape a TOML value must have; the rules it must keep are event_rules'."""
     where = f"'{key}'"
     if kind == "text" or kind == "timezone":
         if not isinstance(value, str):
@@ -121,17 +107,14 @@ def _check_value(key: str, value, limit, kind: str, problems: list[str]):
         if any(_CONTROL.search(v) for v in items):
             problems.append(f"{where} contains control characters")
         return items
-    if kind in ("latitude", "longitude"):
-        bound = 90 if kind == "latitude" else 180
+    if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(f"{where} must be a number")
             return None
-        if not -bound <= value <= bound:
-            problems.append(f"{where} must be between -{bound} and {bound}")
         return float(value)
-    if kind == "capacity":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            problems.append(f"{where} must be a whole number, 0 or more")
+    if kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{where} must be a whole number")
             return None
         return value
     if kind == "datetime":
@@ -155,94 +138,62 @@ def _check_value(key: str, value, limit, kind: str, problems: list[str]):
     raise AssertionError(kind)
 
 
-def _parse_table(raw: dict, fields: dict, zone, problems: list[str], where: str) -> dict:
-    """Check one nested table (a role or a shift) against its field list."""
+def _check_table(raw: dict, fields: dict, problems: list[str], where: str = "") -> dict:
+    """The values of one table whose shape is right, under their file keys."""
+    prefix = f"{where}: " if where else ""
     unknown = sorted(set(raw) - set(fields))
     if unknown:
-        problems.append(f"{where}: unknown keys: " + ", ".join(unknown))
+        problems.append(f"{prefix}unknown keys: " + ", ".join(unknown))
     values = {}
     for key, (required, limit, kind) in fields.items():
         if key not in raw:
             if required:
-                problems.append(f"{where}: '{key}' is required")
+                problems.append(f"{prefix}'{key}' is required")
             continue
         local: list[str] = []
         value = _check_value(key, raw[key], limit, kind, local)
-        problems.extend(f"{where}: {p}" for p in local)
-        if kind == "datetime" and isinstance(value, datetime):
-            try:
-                value = to_utc(value, zone)
-            except ValueError as exc:
-                problems.append(f"{where}: '{key}' {exc}")
-                continue
-        values[COLUMN_FOR.get(key, key)] = value
+        problems.extend(prefix + p for p in local)
+        if value is not None:
+            values[key] = value
     return values
 
 
-def _parse_role(raw: dict, zone, problems: list[str]) -> dict:
+def _parse_shift(raw: dict, zone: ZoneInfo, problems: list[str], where: str) -> dict:
+    values = _check_table(raw, SHIFT_FIELDS, problems, where)
+    times, skipped = stored_times(values, zone, SHIFT_TIMES)
+    shift = {k: v for k, v in values.items() if k not in SHIFT_TIMES} | times
+    broken = skipped + shift_problems(
+        shift.get("starts_at"), shift.get("ends_at"), shift.get("capacity")
+    )
+    problems.extend(f"{where}: {p.detail}" for p in broken)
+    return shift
+
+
+def _parse_role(raw: dict, zone: ZoneInfo, problems: list[str]) -> dict:
     name = raw.get("name", "?")
-    role = _parse_table(raw, ROLE_FIELDS, zone, problems, f"role {name!r}")
-    shifts = []
-    for raw_shift in role.get("shifts") or []:
-        shift = _parse_table(raw_shift, SHIFT_FIELDS, zone, problems, f"a shift of {name!r}")
-        if shift.get("capacity") == 0:
-            problems.append(f"a shift of {name!r}: 'capacity' must be at least 1")
-        starts, ends = shift.get("starts_at"), shift.get("ends_at")
-        if starts and ends and ends <= starts:
-            problems.append(f"a shift of {name!r}: 'ends' must be after 'starts'")
-        shifts.append(shift)
-    role["shifts"] = shifts
+    role = _check_table(raw, ROLE_FIELDS, problems, f"role {name!r}")
+    role["shifts"] = [
+        _parse_shift(raw_shift, zone, problems, f"a shift of {name!r}")
+        for raw_shift in role.get("shifts") or []
+    ]
     return role
 
 
 def parse_event(raw: dict) -> dict:
     """Turn one `[[events]]` table into column values, or raise EventFileError."""
     problems: list[str] = []
-    unknown = sorted(set(raw) - set(FIELDS))
-    if unknown:
-        problems.append("unknown keys: " + ", ".join(unknown))
-    values = {}
-    for key, (required, limit, kind) in FIELDS.items():
-        if key not in raw:
-            if required:
-                problems.append(f"'{key}' is required")
-            continue
-        values[key] = _check_value(key, raw[key], limit, kind, problems)
-
-    slug = values.get("slug")
-    if isinstance(slug, str) and not is_slug(slug):
-        problems.append("'slug' may only hold lower-case letters, digits and single hyphens")
-    tz = values.get("timezone")
-    zone = None
-    if isinstance(tz, str):
-        if tz not in available_timezones():
-            problems.append(f"'timezone' {tz!r} is not an IANA time zone name")
-        else:
-            try:
-                zone = ZoneInfo(tz)
-            except ZoneInfoNotFoundError:
-                problems.append(f"'timezone' {tz!r} is not an IANA time zone name")
-    if ("latitude" in values) != ("longitude" in values):
-        problems.append("give both 'latitude' and 'longitude', or neither")
-
+    values = _check_table(raw, FIELDS, problems)
+    roles = values.pop("roles", None)
     columns = {}
-    for key, value in values.items():
-        column = COLUMN_FOR.get(key, key)
-        if FIELDS[key][2] == "datetime" and isinstance(value, datetime):
-            if zone is None:
-                continue
-            try:
-                value = to_utc(value, zone)
-            except ValueError as exc:
-                problems.append(f"'{key}' {exc}")
-                continue
-        columns[column] = value
-    starts, ends = columns.get("starts_at"), columns.get("ends_at")
-    if starts and ends and ends <= starts:
-        problems.append("'ends' must be after 'starts'")
-    if columns.get("roles") is not None and zone is not None:
-        columns["roles"] = [_parse_role(r, zone, problems) for r in columns["roles"]]
+    try:
+        columns = check_event(values)
+    except EventRulesBroken as broken:
+        problems.extend(broken.details())
+    zone = zone_named(values["timezone"]) if "timezone" in values else None
+    if roles is not None and zone is not None:
+        columns["roles"] = [_parse_role(r, zone, problems) for r in roles]
     if problems:
+        slug = values.get("slug")
         name = slug if isinstance(slug, str) else "?"
         raise EventFileError(f"event {name}: " + "; ".join(problems))
     columns.setdefault("status", EventStatus.PUBLISHED)
@@ -324,47 +275,6 @@ def import_events(path: Path) -> list[ImportResult]:
 
 
 SEED_FILE = Path(__file__).parent / "data" / "human-rights-day-2017.toml"
-
-
-def next_anniversary(columns: dict, today: date) -> dict:
-    """A copy of an event moved to its next anniversary at the same local time.
-
-    The year in the slug and title follows the new date, so the copy sits beside the
-    original instead of replacing it.
-    """
-    zone = ZoneInfo(columns["timezone"])
-    start_local = columns["starts_at"].astimezone(zone)
-    duration = columns["ends_at"] - columns["starts_at"]
-    year = today.year
-    if (start_local.month, start_local.day) < (today.month, today.day):
-        year += 1
-    moved_local = start_local.replace(year=year, tzinfo=None)
-    starts_at = to_utc(moved_local, zone)
-    old_year = str(start_local.year)
-    copy = dict(columns)
-    shift_by = starts_at - columns["starts_at"]
-    copy["roles"] = [
-        {
-            **role,
-            "shifts": [
-                {**s, "starts_at": s["starts_at"] + shift_by, "ends_at": s["ends_at"] + shift_by}
-                for s in role["shifts"]
-            ],
-        }
-        for role in columns.get("roles", [])
-    ]
-    copy.update(
-        slug=columns["slug"].replace(old_year, str(year)),
-        title=columns["title"].replace(old_year, str(year)),
-        summary=columns["summary"].replace(old_year, str(year)),
-        starts_at=starts_at,
-        ends_at=starts_at + duration,
-        rsvp_opens_at=None,
-        rsvp_closes_at=None,
-    )
-    if copy["slug"] == columns["slug"]:
-        copy["slug"] = f"{columns['slug']}-{year}"
-    return copy
 
 
 def seed(today: date) -> list[ImportResult]:

@@ -1,6 +1,5 @@
 """Events: what the public may see, whether RSVPs are open, and changes that move an event."""
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -9,13 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from .errors import RsvpsClosed
+from .event_rules import is_slug
 from .extensions import db
-from .models import SLUG_MAX, Event, EventStatus, Rsvp, RsvpStatus, utcnow
+from .models import Event, EventStatus, Rsvp, RsvpStatus, utcnow
 
 # How far back the public calendar feed reaches.
 FEED_HISTORY = timedelta(days=30)
-
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # A change to any of these moves the event in time or space: calendars must update.
 TIME_AND_PLACE_FIELDS = (
@@ -110,10 +108,6 @@ def places_left(event: Event) -> int | None:
     if event.capacity is None:
         return None
     return max(event.capacity - places_taken(event), 0)
-
-
-def is_slug(value: str) -> bool:
-    return len(value) <= SLUG_MAX and bool(SLUG_PATTERN.fullmatch(value))
 
 
 def public_event(slug: str) -> Event | None:

@@ -4,6 +4,7 @@ Passwords are hashed with argon2id. Logging in with an unknown address costs the
 same hash as a wrong password, so timing does not tell which addresses exist.
 """
 
+import functools
 import logging
 from datetime import datetime
 
@@ -22,8 +23,13 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 128
 
 _hasher = PasswordHasher()
-# Verified against when the address is unknown, so both paths do the same work.
-_DUMMY_HASH = _hasher.hash("vigil-no-such-account")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the address is unknown, so both paths do the same work.
+    Made on first use, once per process, not at import."""
+    return _hasher.hash("vigil-no-such-account")
 
 
 class AccountError(VigilError):
@@ -78,7 +84,7 @@ def disable(organiser: Organiser) -> None:
 def authenticate(email: str, password: str, now: datetime | None = None) -> Organiser | None:
     """The account if the password is right and the account active; else None."""
     organiser = find_organiser(email) if len(email) <= 254 else None
-    stored = organiser.password_hash if organiser is not None else _DUMMY_HASH
+    stored = organiser.password_hash if organiser is not None else _dummy_hash()
     try:
         _hasher.verify(stored, password[:PASSWORD_MAX])
     except (VerificationError, InvalidHashError):

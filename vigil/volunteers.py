@@ -19,6 +19,7 @@ from . import emails, people
 from .dates import format_span
 from .errors import VigilError
 from .event_calendar import cancelled_entry
+from .event_rules import shift_problems
 from .events import is_live, lock_event
 from .extensions import db
 from .models import Event, EventStatus, Role, Shift, ShiftAssignment, VolunteerSignup, utcnow
@@ -311,8 +312,9 @@ def update_role(role: Role, **fields) -> None:
 
 
 def _check_times(starts_at: datetime, ends_at: datetime) -> None:
-    if ends_at <= starts_at:
-        raise ShiftProblem(_("A shift must end after it starts."), field="ends")
+    problems = shift_problems(starts_at, ends_at)
+    if problems:
+        raise ShiftProblem(problems[0].message, field=problems[0].field)
 
 
 def add_shift(role: Role, *, starts_at, ends_at, capacity, meeting_point="", note=None) -> Shift:

@@ -13,7 +13,7 @@ from ..events import (
     public_event,
     rsvp_window,
 )
-from ..forms import RsvpForm
+from ..forms.people import RsvpForm
 from ..models import Event
 
 bp = Blueprint("events", __name__)

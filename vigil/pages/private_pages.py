@@ -14,7 +14,7 @@ from .. import people
 from ..database import flush_deleted_data
 from ..errors import RsvpGone, SignupGone, VigilError
 from ..extensions import db
-from ..forms import invalid_status
+from ..forms.base import invalid_status
 
 
 @dataclass(frozen=True)

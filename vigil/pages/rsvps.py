@@ -10,7 +10,8 @@ from ..dates import format_span
 from ..errors import VigilError
 from ..events import RsvpWindow, needs_email_confirmation, places_left, rsvp_window
 from ..extensions import db
-from ..forms import CsrfOnlyForm, EraseRsvpForm, ManageRsvpForm, RsvpForm, invalid_status
+from ..forms.base import CsrfOnlyForm, invalid_status
+from ..forms.people import EraseRsvpForm, ManageRsvpForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
 from ..throttling import even_timing, form_limits
 from .events import event_or_404, render_event_page

@@ -10,14 +10,8 @@ from ..errors import VigilError
 from ..event_calendar import shifts_file
 from ..events import is_live
 from ..extensions import db
-from ..forms import (
-    AddShiftsForm,
-    CsrfOnlyForm,
-    DropShiftForm,
-    VolunteerForm,
-    WithdrawForm,
-    invalid_status,
-)
+from ..forms.base import CsrfOnlyForm, invalid_status
+from ..forms.people import AddShiftsForm, DropShiftForm, VolunteerForm, WithdrawForm
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
 from ..throttling import even_timing, form_limits

@@ -1,38 +1,29 @@
 """Admins only: organiser accounts and the audit trail."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit, organisers
-from ..extensions import db
-from ..forms import MAX_ID, AccountEditForm, AccountForm, CsrfOnlyForm
-from ..models import AuditEntry, Event, Organiser, OrganiserRole
-
-bp = Blueprint("organiser_admin", __name__, url_prefix="/organiser")
+from ... import audit, organisers
+from ...extensions import db
+from ...forms.accounts import AccountEditForm, AccountForm
+from ...forms.base import MAX_ID
+from ...models import AuditEntry, Event, Organiser
+from .access import Need, bp, organiser_view
 
 AUDIT_PAGE_SIZE = 100
 
 
-@bp.before_request
-@login_required
-def admins_only():
-    if current_user.role != OrganiserRole.ADMIN:
-        abort(403)
-
-
-def _render(template: str, status: int = 200, **context):
-    return render_template(template, logout=CsrfOnlyForm(), **context), status
-
-
 @bp.get("/accounts")
+@organiser_view(Need.ADMIN)
 def accounts():
     rows = db.session.scalars(select(Organiser).order_by(Organiser.role, Organiser.display_name))
-    return _render("organiser/accounts.html", accounts=list(rows))
+    return render_template("organiser/accounts.html", accounts=list(rows))
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
+@organiser_view(Need.ADMIN)
 def new_account():
     form = AccountForm() if request.method == "POST" else AccountForm(formdata=None)
     error = None
@@ -49,9 +40,9 @@ def new_account():
                 audit.record(current_user, "create account")
                 db.session.commit()
                 flash(_("Account created. Now choose its events."))
-                return redirect(url_for(".edit_account", account_id=account.id), code=303)
-        return _render("organiser/account_new.html", 422, form=form, error=error)
-    return _render("organiser/account_new.html", form=form, error=None)
+                return redirect(url_for("organiser.edit_account", account_id=account.id), code=303)
+        return render_template("organiser/account_new.html", form=form, error=error), 422
+    return render_template("organiser/account_new.html", form=form, error=None)
 
 
 def _event_choices() -> list[tuple[int, str]]:
@@ -60,9 +51,9 @@ def _event_choices() -> list[tuple[int, str]]:
 
 
 @bp.route("/accounts/<int(max=2147483647):account_id>", methods=["GET", "POST"])
-def edit_account(account_id: int):
+@organiser_view(Need.ADMIN)
+def edit_account(account: Organiser):
     """Role, events, active, and a new password; a change that matters ends its sessions."""
-    account = db.session.get(Organiser, account_id) or abort(404)
     if request.method == "GET":
         form = AccountEditForm(
             formdata=None,
@@ -73,8 +64,9 @@ def edit_account(account_id: int):
     else:
         form = AccountEditForm()
     form.events.choices = _event_choices()
-    error = None
+    error, status = None, 200
     if request.method == "POST":
+        status = 422
         if form.validate_on_submit():
             try:
                 organisers.update_account(
@@ -86,19 +78,20 @@ def edit_account(account_id: int):
                     password=form.password.data or None,
                 )
             except organisers.AccountError as exc:
-                db.session.rollback()
+                db.session.rollback()  # the account is read afresh for the page
                 error = exc.message
-                account = db.session.get(Organiser, account_id)
             else:
                 audit.record(current_user, "change account")
                 db.session.commit()
                 flash(_("Account saved."))
-                return redirect(url_for(".accounts"), code=303)
-        return _render("organiser/account_edit.html", 422, form=form, account=account, error=error)
-    return _render("organiser/account_edit.html", form=form, account=account, error=None)
+                return redirect(url_for("organiser.accounts"), code=303)
+    return render_template(
+        "organiser/account_edit.html", form=form, account=account, error=error
+    ), status
 
 
 @bp.get("/audit")
+@organiser_view(Need.ADMIN)
 def audit_log():
     """Newest first, a page at a time. The rows hold no personal data to show."""
     page = request.args.get("page", "1")
@@ -114,4 +107,4 @@ def audit_log():
         .limit(AUDIT_PAGE_SIZE)
         .offset((page - 1) * AUDIT_PAGE_SIZE)
     ).all()
-    return _render("organiser/audit.html", rows=rows, page=page, pages=pages, total=total)
+    return render_template("organiser/audit.html", rows=rows, page=page, pages=pages, total=total)

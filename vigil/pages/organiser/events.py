@@ -5,34 +5,31 @@ event published again) is shown first with the number of people it will email,
 and happens only once the organiser ticks to confirm.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, event_editing, organisers
-from ..event_editing import EventProblem, StatusProblem
-from ..extensions import db
-from ..forms import CsrfOnlyForm, EventForm, NotifyConfirmForm, invalid_status
-from ..models import EventStatus, utcnow
-from .organiser import managed_event_or_abort
-
-bp = Blueprint("organiser_events", __name__, url_prefix="/organiser")
-
-
-def _render(template: str, status: int = 200, **context):
-    return render_template(template, logout=CsrfOnlyForm(), **context), status
+from ... import audit, event_editing
+from ...event_editing import StatusProblem
+from ...event_rules import EventRulesBroken
+from ...extensions import db
+from ...forms.base import CsrfOnlyForm, invalid_status
+from ...forms.events import EventForm, NotifyConfirmForm
+from ...models import Event, EventStatus, utcnow
+from .access import Need, bp, organiser_view
 
 
 def _columns_or_errors(form: EventForm, event=None) -> dict | None:
-    """Column values, or None with the problem set beside its field."""
+    """Column values, or None with each problem set beside its field."""
     if not form.validate_on_submit():
         return None
     try:
         return event_editing.columns_from_local(form.values(), event)
-    except EventProblem as problem:
-        getattr(form, problem.field).errors = [problem.message]
+    except EventRulesBroken as broken:
+        for problem in broken.problems:
+            getattr(form, problem.field).errors = [problem.message]
         return None
 
 
@@ -42,9 +39,10 @@ def _slug_taken(form: EventForm):
     form.slug.errors = [_("Another event uses that web address already.")]
 
 
-def _require_creator():
-    if not organisers.manages_events(current_user):
-        abort(403)
+def _render_form(form: EventForm, event=None, source=None, status=200, **context):
+    return render_template(
+        "organiser/event_form.html", form=form, event=event, source=source, **context
+    ), status
 
 
 def _save_new(form: EventForm, source, make, action: str, done: str):
@@ -59,18 +57,16 @@ def _save_new(form: EventForm, source, make, action: str, done: str):
             _slug_taken(form)
         else:
             flash(done)
-            return redirect(url_for(".edit_event", slug=event.slug), code=303)
-    return _render("organiser/event_form.html", 422, form=form, event=None, source=source)
+            return redirect(url_for("organiser.edit_event", slug=event.slug), code=303)
+    return _render_form(form, source=source, status=422)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
-@login_required
+@organiser_view(Need.CREATE)
 def new_event():
     """A new event starts as a draft: nobody outside sees it until it is published."""
-    _require_creator()
     if request.method == "GET":
-        form = EventForm(formdata=None)
-        return _render("organiser/event_form.html", form=form, event=None, source=None)
+        return _render_form(EventForm(formdata=None))
     return _save_new(
         EventForm(),
         None,
@@ -81,15 +77,13 @@ def new_event():
 
 
 @bp.route("/events/<slug>/duplicate", methods=["GET", "POST"])
-@login_required
-def duplicate_event(slug: str):
+@organiser_view(Need.MANAGE)
+def duplicate_event(event: Event):
     """A draft copy for next year, with the volunteer roles and shifts; no people."""
-    source = managed_event_or_abort(slug)
-    _require_creator()
+    source = event
     if request.method == "GET":
         values = event_editing.duplicate_values(source, utcnow().date())
-        form = EventForm.filled(values)
-        return _render("organiser/event_form.html", form=form, event=None, source=source)
+        return _render_form(EventForm.filled(values), source=source)
     return _save_new(
         EventForm(),
         source,
@@ -100,29 +94,24 @@ def duplicate_event(slug: str):
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
-@login_required
-def edit_event(slug: str):
-    event = managed_event_or_abort(slug)
+@organiser_view(Need.MANAGE)
+def edit_event(event: Event):
     if request.method == "GET":
-        form = EventForm.filled(event_editing.local_values(event))
-        return _render("organiser/event_form.html", form=form, event=event, source=None)
+        return _render_form(EventForm.filled(event_editing.local_values(event)), event)
     form = EventForm()
     columns = _columns_or_errors(form, event)
     if columns is None:
-        return _render("organiser/event_form.html", 422, form=form, event=event, source=None)
+        return _render_form(form, event, status=422)
     to_email = event_editing.emails_if_saved(event, columns)
     if to_email and not form.confirm.data:
-        return _render(
-            "organiser/event_form.html", form=form, event=event, source=None, to_email=to_email
-        )
+        return _render_form(form, event, to_email=to_email)
     try:
         notified = event_editing.save_event(event, columns)
         audit.record(current_user, "edit event", event, rows=notified or None)
         db.session.commit()
     except IntegrityError:
-        _slug_taken(form)
-        event = managed_event_or_abort(slug)
-        return _render("organiser/event_form.html", 422, form=form, event=event, source=None)
+        _slug_taken(form)  # the event is read afresh, as stored, for the page
+        return _render_form(form, event, status=422)
     flash(
         ngettext(
             "Event saved; %(num)d person was emailed the change.",
@@ -132,7 +121,7 @@ def edit_event(slug: str):
         if notified
         else _("Event saved.")
     )
-    return redirect(url_for(".edit_event", slug=event.slug), code=303)
+    return redirect(url_for("organiser.edit_event", slug=event.slug), code=303)
 
 
 STATUS_ACTIONS = {
@@ -143,10 +132,9 @@ STATUS_ACTIONS = {
 
 
 @bp.route("/events/<slug>/<any(publish, unpublish, cancel):action>", methods=["GET", "POST"])
-@login_required
-def change_status(slug: str, action: str):
+@organiser_view(Need.MANAGE)
+def change_status(event: Event, action: str):
     """GET asks; POST acts, after a ticked confirmation when people will be emailed."""
-    event = managed_event_or_abort(slug)
     emails = action == "cancel" or (action == "publish" and event.status == EventStatus.CANCELLED)
     people = event_editing.people_to_tell(event) if emails else 0
     form = NotifyConfirmForm() if request.method == "POST" else NotifyConfirmForm(formdata=None)
@@ -163,18 +151,17 @@ def change_status(slug: str, action: str):
                 audit.record(current_user, f"{change.action} event", event, rows=change.notified)
                 db.session.commit()
                 flash(_status_message(change))
-                return redirect(url_for(".edit_event", slug=event.slug), code=303)
+                return redirect(url_for("organiser.edit_event", slug=event.slug), code=303)
         else:
             status = invalid_status(form)
-    return _render(
+    return render_template(
         "organiser/event_status.html",
-        status,
         event=event,
         action=action,
         people=people,
         form=form,
         error=error,
-    )
+    ), status
 
 
 def _status_message(change: event_editing.StatusChange) -> str:

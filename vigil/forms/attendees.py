@@ -1,0 +1,118 @@
+"""The organisers' forms about attendees: finding them, checking them in, adding a
+walk-up, and writing to them."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from .. import models as m
+from .base import (
+    MAX_ID,
+    BoundedIntegerField,
+    VigilForm,
+    email_address,
+    limit_guests,
+    no_control_characters,
+    strip,
+    text_field,
+)
+
+
+class AttendeeSearchForm(VigilForm):
+    """Sent by POST: a name or address typed here must not end up in a URL or a log."""
+
+    q = StringField(
+        _l("Name or email contains"),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters()],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice("confirmed", _l("Confirmed")),
+            SelectChoice("waitlisted", _l("Waitlisted")),
+            SelectChoice("cancelled", _l("Cancelled")),
+        ],
+        default="",
+    )
+    order = SelectField(
+        _l("Order"),
+        choices=[
+            SelectChoice("oldest", _l("Oldest first")),
+            SelectChoice("newest", _l("Newest first")),
+        ],
+        default="oldest",
+    )
+    page = BoundedIntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+
+
+class CheckInForm(VigilForm):
+    """Search by code, name or address; sent by POST so nothing typed reaches a URL."""
+
+    q = StringField(
+        _l("Code, name or email"),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters()],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    rsvp = BoundedIntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+
+
+class WalkUpForm(VigilForm):
+    """An organiser adding someone by hand; only what the day needs, nothing required."""
+
+    name = text_field(
+        _l("Name (optional)"), m.NAME_MAX, description=_l("A first name or a nickname.")
+    )
+    email = StringField(
+        _l("Email (optional)"),
+        description=_l("Only if they want the confirmation and a link to change or cancel."),
+        filters=[strip],
+        validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters(), email_address],
+        render_kw={"autocomplete": "off", "type": "email", "inputmode": "email"},
+    )
+    guests = BoundedIntegerField(
+        _l("Guests with them"),
+        default=0,
+        validators=[InputRequired(_l("Enter a number of guests, 0 if none."))],
+    )
+    accessibility = text_field(_l("Access needs (optional)"), m.ACCESSIBILITY_MAX, multi_line=True)
+    check_in = BooleanField(_l("They are here now: check them in"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_guests(self.guests)
+
+
+class MessageForm(VigilForm):
+    audience = SelectField(
+        _l("Send to"),
+        choices=[
+            SelectChoice("confirmed", _l("Everyone with a place")),
+            SelectChoice("updates", _l("Only people who asked for updates")),
+        ],
+        default="confirmed",
+    )
+    subject = StringField(
+        _l("Subject"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Give the message a subject.")),
+            Length(max=200),
+            no_control_characters(),
+        ],
+    )
+    body = TextAreaField(
+        _l("Message"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Write the message.")),
+            Length(max=5000),
+            no_control_characters(True),
+        ],
+    )
+    # One id per message being written: the same form sent twice sends nothing twice.
+    key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    confirm = BooleanField(_l("Send it now"))

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import delivery, emails, outbox
+from . import emails, mail_files, outbox
 from .crypto import data_keys
 from .errors import AddressTaken, InvalidState, NotEnoughPlaces, RsvpGone, RsvpLocked
 from .events import (
@@ -107,7 +107,7 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.confirm_by < now)
         ).all()
         for rsvp in expired:
-            delivery.remove_file_copies(outbox.forget_rsvp(rsvp.id))
+            mail_files.remove_after_commit(outbox.forget_rsvp(rsvp.id))
             db.session.delete(rsvp)
         db.session.flush()
         released += len(expired)
@@ -328,7 +328,7 @@ def erase_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
     now = now or utcnow()
     event = lock_rsvp(rsvp)
     rsvp_id = rsvp.id
-    delivery.remove_file_copies(outbox.forget_rsvp(rsvp_id))
+    mail_files.remove_after_commit(outbox.forget_rsvp(rsvp_id))
     db.session.delete(rsvp)
     db.session.flush()
     log.info("rsvp erased rsvp=%s event=%s", rsvp_id, event.id)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from . import delivery, outbox, volunteer_emails
+from . import mail_files, outbox, volunteer_emails
 from .dates import format_span
 from .errors import VigilError
 from .event_calendar import cancelled_entry
@@ -289,7 +289,7 @@ def withdraw(signup: VolunteerSignup) -> None:
     """Erase the sign-up, its shifts, links and emails (and their file copies)."""
     lock_signup(signup)
     signup_id = signup.id
-    delivery.remove_file_copies(outbox.forget_signup(signup_id))
+    mail_files.remove_after_commit(outbox.forget_signup(signup_id))
     db.session.delete(signup)
     db.session.flush()
     log.info("volunteer withdrew signup=%s", signup_id)

@@ -40,7 +40,7 @@ def sent_mail(app) -> list[email.message.EmailMessage]:
     message written so far, oldest first, parsed as a mail client would."""
     from flask import current_app, has_app_context
 
-    from vigil.delivery import drain
+    from vigil.worker import drain
 
     if has_app_context() and current_app._get_current_object() is app:
         drain()  # in the test's own session, which must not hold SQLite's lock meanwhile

@@ -100,7 +100,7 @@ def test_the_deadline_never_passes_the_end_of_the_event(ctx, make_event):
 def test_the_worker_releases_unconfirmed_rsvps(app, make_event, make_rsvp):
     import threading
 
-    from vigil.delivery import run_worker
+    from vigil.worker import run_worker
 
     event = make_event(capacity=5)
     make_rsvp(event, confirm_by=utcnow() - timedelta(minutes=1))

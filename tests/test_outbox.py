@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from vigil import rsvps
-from vigil.delivery import drain
 from vigil.extensions import db
 from vigil.models import Event, OutboxMessage, OutboxStatus
+from vigil.worker import drain
 
 
 def queue_rsvps(app, event, count: int, prefix: str = "p") -> list[str]:
@@ -306,18 +306,18 @@ def test_an_internationalised_address_never_blocks_the_batch(app, make_event, se
 
 
 def test_a_message_that_cannot_be_built_fails_alone(smtp_app, smtp, make_event, monkeypatch):
-    from vigil import delivery
+    from vigil import worker
 
     event = make_event()
     queue_rsvps(smtp_app, event, 3)
-    real = delivery.to_mime
+    real = worker.build_message
 
     def broken_for_p1(message):
         if message.recipient == "p1@example.org":
             raise ValueError("cannot encode")
         return real(message)
 
-    monkeypatch.setattr(delivery, "to_mime", broken_for_p1)
+    monkeypatch.setattr(worker, "build_message", broken_for_p1)
     assert drain_now(smtp_app) == {"sent": 2, "failed": 1}
     failed = [r for r in outbox_rows(smtp_app) if r.status == OutboxStatus.FAILED]
     assert failed[0].last_error == "unexpected ValueError"
@@ -333,7 +333,8 @@ def test_a_batch_that_would_outlast_its_lease_stops_and_releases_the_rest(
     event = make_event()
     addresses = queue_rsvps(smtp_app, event, 8)
     with smtp_app.app_context():
-        from vigil.delivery import WorkerSettings, deliver_batch, transport_from_config
+        from vigil.mail_transports import transport_from_config
+        from vigil.worker import WorkerSettings, deliver_batch
 
         first = deliver_batch(transport_from_config(), WorkerSettings.from_config())
     assert 1 <= first["sent"] < 8, first
@@ -362,3 +363,40 @@ def test_a_message_whose_workers_keep_dying_is_given_up(ctx, make_event):
     )
     (row,) = db.session.scalars(select(OutboxMessage)).all()
     assert row.status == OutboxStatus.FAILED and row.recipient is None
+
+
+def test_an_internationalised_address_first_in_the_batch_is_sent(app, make_event):
+    """The server's SMTPUTF8 is known only after EHLO, which no message has sent yet."""
+    from aiosmtpd.controller import Controller
+    from conftest import SmtpRecorder, free_port
+
+    from vigil.extensions import mail
+
+    handler = SmtpRecorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=True)
+    controller.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+        mail.init_app(app)
+        event = make_event()
+        with app.app_context():
+            rsvps.create_rsvp(db.session.get(Event, event.id), email="josé@example.org")
+            db.session.commit()
+        assert drain_now(app) == {"sent": 1}
+        assert handler.recipients() == ["josé@example.org"]
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize(("code", "outcome"), [(451, "retry"), (550, "failed")])
+def test_a_refused_sender_is_retried_on_4xx_and_failed_on_5xx(
+    smtp_app, smtp, make_event, code, outcome
+):
+    async def refuse_sender(server, session, envelope, address, mail_options):
+        return f"{code} sender refused"
+
+    smtp.handler.handle_MAIL = refuse_sender
+    queue_rsvps(smtp_app, make_event(), 1)
+    assert drain_now(smtp_app) == {outcome: 1}
+    (row,) = outbox_rows(smtp_app)
+    assert row.last_error == f"SMTPSenderRefused {code}"

@@ -10,7 +10,7 @@ from helpers import mail_dir, sent_mail
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from vigil import retention, rsvps, volunteers
+from vigil import retention, rsvps, volunteers, worker
 from vigil.extensions import db
 from vigil.models import (
     AuditEntry,
@@ -134,6 +134,7 @@ def test_volunteers_go_with_their_shifts_and_links(app, make_event, make_roles):
         done = retention.purge(default_days=30, now=utcnow() + timedelta(days=60))
         assert [(p.rsvps, p.signups) for p in done] == [(0, 1)]
         assert db.session.get(Event, event.id).purged_counts["volunteers"] == 1
+        db.session.commit()  # the purge runs in the caller's transaction
     assert count(app, VolunteerSignup) == 0 and count(app, ShiftAssignment) == 0
 
 
@@ -161,7 +162,7 @@ def test_a_dump_after_the_purge_holds_nobody(app, make_event, make_roles, databa
     sent_mail(app)
     with app.app_context():
         assert event.title.encode() in database_bytes(app, database_url)  # the dump is real
-        retention.purge(default_days=30)
+        worker.purge_retained(default_days=30)  # as the worker and `flask purge` run it
         db.session.remove()
     assert_nobody_in(
         database_bytes(app, database_url), PEOPLE["email"], PEOPLE["name"], PEOPLE["access"]
@@ -194,10 +195,34 @@ def test_a_dump_after_an_erasure_holds_nothing_of_that_person(
     assert_nobody_in(database_bytes(app, database_url), PEOPLE["email"], PEOPLE["name"])
 
 
+def test_an_erasure_removes_the_mail_copies_only_when_it_commits(app, make_event, make_rsvp):
+    from vigil import emails
+
+    event = make_event()
+    rsvp, _ = make_rsvp(event)
+    with app.app_context():
+        emails.queue_rsvp_received(db.session.get(Rsvp, rsvp.id))
+        db.session.commit()
+    sent_mail(app)
+    (copy,) = mail_dir(app).glob("*.eml")
+    with app.app_context():
+        rsvps.erase_rsvp(db.session.get(Rsvp, rsvp.id))
+        db.session.rollback()  # as when the commit fails: the row stays, so does its copy
+        assert copy.exists() and count(app, Rsvp) == 1
+        rsvps.erase_rsvp(db.session.get(Rsvp, rsvp.id))
+        db.session.close()  # ended without a commit: a later commit must not take the copy
+        db.session.commit()
+        assert copy.exists() and count(app, Rsvp) == 1
+        rsvps.erase_rsvp(db.session.get(Rsvp, rsvp.id))
+        assert copy.exists()  # not before the commit
+        db.session.commit()
+    assert not copy.exists() and count(app, Rsvp) == 0
+
+
 def test_the_worker_purges_when_it_starts(app, make_event, make_rsvp):
     import threading
 
-    from vigil.delivery import run_worker
+    from vigil.worker import run_worker
 
     event = ended(make_event, 31)
     make_rsvp(event)

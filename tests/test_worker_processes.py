@@ -9,11 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from vigil import create_app, rsvps
+from vigil import rsvps
 from vigil.extensions import db
 from vigil.models import Event, OutboxMessage, OutboxStatus
+from vigil.worker import drain
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,8 +66,6 @@ def wait_for(condition, timeout: float = 30.0):
 
 
 def test_a_worker_killed_mid_batch_loses_nothing(smtp_app, smtp, database_url, make_event):
-    from vigil.delivery import drain
-
     event = make_event()
     addresses = queue(smtp_app, event, 30)
     smtp.handler.delay = 0.1
@@ -101,56 +100,13 @@ def test_sigterm_stops_the_worker_cleanly_after_its_batch(smtp_app, smtp, databa
     assert statuses(smtp_app) == {OutboxStatus.SENT: 10}
 
 
-@pytest.fixture
-def pg_app(postgres_schema, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": postgres_schema,
-            "INSTANCE_PATH": str(tmp_path),
-            "SECRET_KEY": "pg",
-            "VIGIL_BASE_URL": "http://vigil.test",
-        }
-    )
-    with app.app_context():
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-def test_two_workers_on_postgresql_deliver_every_message_exactly_once(
-    pg_app, postgres_schema, smtp
-):
-    from datetime import UTC, datetime, timedelta
-
-    with pg_app.app_context():
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
-        event = Event(
-            slug="two-workers",
-            title="Two workers",
-            venue="v",
-            street_address="a",
-            locality="l",
-            postcode="p",
-            timezone="Europe/London",
-            starts_at=start,
-            ends_at=start + timedelta(hours=2),
-            status="published",
-        )
-        db.session.add(event)
-        db.session.commit()
-        db.session.refresh(event)
-        db.session.expunge(event)
-    addresses = queue(pg_app, event, 200)
-    workers = [
-        start_worker(pg_app, smtp.port, "--once", VIGIL_MAIL_BATCH_SIZE=10) for _ in range(2)
-    ]
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # needs row locks
+def test_two_workers_on_postgresql_deliver_every_message_exactly_once(app, smtp, make_event):
+    addresses = queue(app, make_event(), 200)
+    workers = [start_worker(app, smtp.port, "--once", VIGIL_MAIL_BATCH_SIZE=10) for _ in range(2)]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     sent_by = [int(o.decode().split("sent: ")[1].split()[0].rstrip(",")) for o in outputs]
     assert sum(sent_by) == 200 and min(sent_by) > 0  # both took part
     assert sorted(smtp.handler.recipients()) == sorted(addresses)  # each exactly once
-    assert statuses(pg_app) == {OutboxStatus.SENT: 200}
+    assert statuses(app) == {OutboxStatus.SENT: 200}

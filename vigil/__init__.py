@@ -7,7 +7,7 @@ from flask import Flask
 from flask.helpers import get_debug_flag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, crypto, database, errors, headers, logs, templating
+from . import cli, crypto, database, errors, headers, logs, mail_files, templating
 from .config import load_config
 from .extensions import babel, db, limiter, login_manager, mail, migrate
 from .pages import calendars as calendar_pages
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app)
     database.init_database(app)
     mail.init_app(app)
+    mail_files.init_mail_files(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     organiser_pages.init_login(login_manager)

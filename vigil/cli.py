@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from . import attendees, delivery, outbox, rosters, volunteers
+from . import attendees, outbox, retention, rosters, volunteers, worker
 from .event_files import EventFileError, import_events, seed
 from .events import public_event
 from .extensions import db
@@ -80,11 +80,11 @@ def _stop_on_signals() -> threading.Event:
 def work_command(once: bool):
     """Deliver queued mail: over SMTP when MAIL_SERVER is set, else into instance/mail/."""
     if once:
-        totals = delivery.drain()
+        totals = worker.drain()
         click.echo(", ".join(f"{k}: {v}" for k, v in sorted(totals.items())) or "nothing due")
         return
     _log_to_stderr()
-    delivery.run_worker(_stop_on_signals(), current_app.config["VIGIL_MAIL_POLL_SECONDS"])
+    worker.run_worker(_stop_on_signals(), current_app.config["VIGIL_MAIL_POLL_SECONDS"])
 
 
 @mail_cli.command("status")
@@ -139,7 +139,7 @@ def serve_command(host: str, port: int):
 
         def deliver():
             with app.app_context():
-                delivery.run_worker(stop, app.config["VIGIL_MAIL_POLL_SECONDS"])
+                worker.run_worker(stop, app.config["VIGIL_MAIL_POLL_SECONDS"])
 
         threading.Thread(target=deliver, name="mail-worker", daemon=True).start()
         click.echo(f"Emails are written to {Path(app.instance_path) / 'mail'}")
@@ -270,15 +270,13 @@ def organiser_add_member(email: str, slug: str):
 def purge_command(dry_run: bool):
     """Delete attendees' and volunteers' details of events whose retention period is over
     (VIGIL_RETENTION_DAYS after the end, or the event's own), keeping the numbers."""
-    from .retention import due_events, purge
-
     days = current_app.config["VIGIL_RETENTION_DAYS"]
     if dry_run:
-        for event in due_events(days):
+        for event in retention.due_events(days):
             click.echo(f"due: {event.slug}")
         db.session.rollback()
         return
-    done = purge(days)
+    done = worker.purge_retained(days)
     for purged in done:
         click.echo(
             f"purged {purged.slug}: {purged.rsvps} RSVPs, {purged.signups} volunteers, "

@@ -2,8 +2,8 @@
 
 The numbers stay (how many came, how many were checked in, how many volunteered),
 for the organisers' records; names, addresses, phone numbers, access needs, every
-email to them and every file copy of one are deleted. The mail worker runs this
-once a day, so it never depends on someone remembering.
+email to them and every file copy of one are deleted. The worker runs this once a
+day (and `flask --app vigil purge` on demand), and commits it.
 """
 
 import logging
@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from . import audit, delivery, outbox
-from .database import flush_deleted_data
+from . import audit, mail_files, outbox
 from .events import rsvp_counts
 from .extensions import db
 from .models import Event, OutboxMessage, Rsvp, VolunteerSignup, utcnow
@@ -28,7 +27,7 @@ class Purged:
     slug: str
     rsvps: int
     signups: int
-    messages: list[int]  # outbox ids deleted, whose file copies go after commit
+    messages: list[int]  # outbox ids deleted, whose file copies go at commit
 
 
 def retention(event: Event, default_days: int) -> timedelta:
@@ -85,6 +84,7 @@ def purge_event(event: Event, now: datetime | None = None) -> Purged:
         ]
     )
     messages = outbox.forget(OutboxMessage.event_id == event.id)
+    mail_files.remove_after_commit(messages)
     rsvps = db.session.execute(delete(Rsvp).where(Rsvp.event_id == event.id)).rowcount
     signups = db.session.execute(
         delete(VolunteerSignup).where(VolunteerSignup.event_id == event.id)
@@ -99,11 +99,6 @@ def purge_event(event: Event, now: datetime | None = None) -> Purged:
 
 
 def purge(default_days: int, now: datetime | None = None) -> list[Purged]:
-    """Purge every due event and commit; then delete the mail file copies."""
-    done = [purge_event(event, now) for event in due_events(default_days, now)]
-    db.session.commit()
-    for purged in done:
-        delivery.remove_file_copies(purged.messages)
-    if done:
-        flush_deleted_data()
-    return done
+    """Purge every due event in the caller's transaction; the caller commits, and the
+    mail file copies go when it does."""
+    return [purge_event(event, now) for event in due_events(default_days, now)]

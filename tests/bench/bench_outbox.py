@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import create_postgres_database, drop_postgres_database, free_port  # noqa: E402
 
 from vigil import create_app  # noqa: E402
+from vigil.crypto import new_key  # noqa: E402
 from vigil.extensions import db  # noqa: E402
 from vigil.models import OutboxMessage  # noqa: E402
 
@@ -110,6 +111,9 @@ def main():
     parser.add_argument("--messages", type=int, default=10_000)
     args = parser.parse_args()
     n = args.messages
+    # One data key for the filling app and the worker processes, which have their own
+    # instance folders: otherwise each would make a key of its own.
+    os.environ.setdefault("VIGIL_DATA_KEY", new_key())
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()

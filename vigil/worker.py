@@ -1,0 +1,163 @@
+"""The worker: delivers the outbox, and runs the domain's housekeeping on a schedule.
+
+It sits above the domain: it claims due messages and sends them (`mail_transports`),
+releases unconfirmed RSVPs every minute (`rsvps.expire_unconfirmed`) and purges
+people's details once a day (`retention.purge`), and commits what those did. No
+domain module imports it. `flask --app vigil mail work` runs it; in the embedded
+set-up `flask --app vigil serve` runs it in a thread.
+"""
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from . import outbox, retention, rsvps
+from .database import flush_deleted_data
+from .extensions import db
+from .logs import describe_exception
+from .mail import build_message
+from .mail_transports import PermanentFailure, TemporaryFailure, transport_from_config
+
+log = logging.getLogger(__name__)
+
+PURGE_INTERVAL_SECONDS = 24 * 3600
+EXPIRY_INTERVAL_SECONDS = 60
+
+
+@dataclass
+class WorkerSettings:
+    batch_size: int
+    lease: timedelta
+    retry: outbox.Retry
+    timeout: float
+
+    @classmethod
+    def from_config(cls) -> "WorkerSettings":
+        c = current_app.config
+        return cls(
+            batch_size=c["VIGIL_MAIL_BATCH_SIZE"],
+            timeout=c["VIGIL_MAIL_TIMEOUT_SECONDS"],
+            lease=timedelta(seconds=c["VIGIL_MAIL_LEASE_SECONDS"]),
+            retry=outbox.Retry(
+                base_seconds=c["VIGIL_MAIL_RETRY_BASE_SECONDS"],
+                cap_seconds=c["VIGIL_MAIL_RETRY_CAP_SECONDS"],
+                max_attempts=c["VIGIL_MAIL_MAX_ATTEMPTS"],
+            ),
+        )
+
+
+def deliver_batch(transport, settings: WorkerSettings) -> Counter:
+    """Claim one batch, deliver it over one connection, then record every outcome at once.
+
+    Outcomes are written in one short transaction after sending, so no database lock
+    is held while the mail server is talking. Returns counts by outcome.
+    """
+    batch = outbox.claim_due(settings.batch_size, settings.lease, settings.retry.max_attempts)
+    if not batch:
+        return Counter()
+    # Stop sending while at least one send's worth of lease remains, so no other
+    # worker can reclaim a message this one is still delivering.
+    lease = settings.lease.total_seconds()
+    deadline = time.monotonic() + lease - min(2 * settings.timeout, lease / 2)
+    outcomes: list[outbox.Outcome] = []
+    try:
+        with transport.session() as send:
+            for message in batch:
+                if time.monotonic() > deadline:
+                    break  # the lease is running out: leave the rest to the next claim
+                try:
+                    send(message, build_message(message))
+                except PermanentFailure as exc:
+                    outcomes.append(outbox.Outcome(message, "failed", str(exc)))
+                except TemporaryFailure as exc:
+                    outcomes.append(outbox.Outcome(message, "retry", str(exc)))
+                except Exception as exc:  # a message that cannot be built or encoded
+                    reason = f"unexpected {type(exc).__name__}"
+                    outcomes.append(outbox.Outcome(message, "failed", reason))
+                else:
+                    outcomes.append(outbox.Outcome(message, "sent"))
+    except TemporaryFailure as exc:  # no connection at all: the rest of the batch waits
+        log.warning("mail server unavailable (%s)", exc)
+        outcomes += [outbox.Outcome(m, "retry", str(exc)) for m in batch[len(outcomes) :]]
+    outcomes += [outbox.Outcome(m, "released") for m in batch[len(outcomes) :]]
+    outbox.settle(outcomes, settings.retry)
+    db.session.commit()
+    for outcome in outcomes:
+        if outcome.result in ("failed", "retry"):
+            log.info(
+                "mail %s id=%s kind=%s reason=%s",
+                "failed" if outcome.result == "failed" else "deferred",
+                outcome.message.id,
+                outcome.message.kind,
+                outcome.reason,
+            )
+    return Counter(o.result for o in outcomes if o.result != "released")
+
+
+def drain(transport=None, settings: WorkerSettings | None = None) -> Counter:
+    """Deliver everything that is due now, batch after batch, then return the totals."""
+    transport = transport or transport_from_config()
+    settings = settings or WorkerSettings.from_config()
+    totals: Counter = Counter()
+    while True:
+        outcomes = deliver_batch(transport, settings)
+        if not outcomes:
+            return totals
+        totals.update(outcomes)
+        if not outcomes["sent"] and not outcomes["failed"]:
+            return totals  # only deferrals: wait for their next attempt time
+
+
+def release_unconfirmed() -> int:
+    """Free the places of RSVPs nobody confirmed in time, and commit."""
+    released = rsvps.expire_unconfirmed()
+    db.session.commit()
+    if released:
+        log.info("released %d unconfirmed rsvps", released)
+    return released
+
+
+def purge_retained(default_days: int, now: datetime | None = None) -> list[retention.Purged]:
+    """Purge every event whose retention period is over, and commit; the mail file
+    copies go with the commit, and on SQLite the deleted rows leave the write-ahead log."""
+    done = retention.purge(default_days, now)
+    db.session.commit()
+    if done:
+        flush_deleted_data()
+        log.info("retention: purged %d events", len(done))
+    return done
+
+
+def run_worker(stop: threading.Event, poll_seconds: float) -> None:
+    """Deliver until `stop` is set; a stop never interrupts a message half-way.
+
+    Retention runs with the worker, so it never depends on someone remembering.
+    """
+    transport = transport_from_config()
+    settings = WorkerSettings.from_config()
+    log.info("mail worker started (%s)", type(transport).__name__)
+    next_purge = time.monotonic()  # at start, then once a day
+    next_expiry = time.monotonic()  # at start, then every minute
+    while not stop.is_set():
+        try:
+            totals = drain(transport, settings)
+            if totals:
+                log.info("mail worker: %s", dict(totals))
+            if time.monotonic() >= next_expiry:
+                next_expiry = time.monotonic() + EXPIRY_INTERVAL_SECONDS
+                release_unconfirmed()
+            if time.monotonic() >= next_purge:
+                next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
+                purge_retained(current_app.config["VIGIL_RETENTION_DAYS"])
+        except Exception as exc:  # keep the worker alive; where it failed goes to the log
+            log.error("mail worker batch failed: %s", describe_exception(exc))
+            db.session.rollback()
+        finally:
+            db.session.remove()
+        stop.wait(poll_seconds)
+    log.info("mail worker stopped")

@@ -182,40 +182,49 @@ def build_calendar(
     return head[: -len(end)] + b"".join(body) + end
 
 
+def _entry(
+    *,
+    summary: str,
+    lines: list[str],
+    updated_at: datetime,
+    cancelled: bool = False,
+    cancelled_prefix: str = "CANCELLED: ",
+    **fields,
+) -> CalendarEntry:
+    """What every entry shares: a struck-out title once cancelled, the non-empty
+    lines as its description, and its last change as LAST-MODIFIED."""
+    return CalendarEntry(
+        summary=(cancelled_prefix + summary) if cancelled else summary,
+        description="\n\n".join(line for line in lines if line),
+        last_modified=updated_at,
+        cancelled=cancelled,
+        **fields,
+    )
+
+
 def event_entry(
     *,
-    uid: str,
     title: str,
     summary_text: str,
     transport: str,
     venue: str,
     address: str,
-    url: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    timezone: str,
-    sequence: int,
-    updated_at: datetime,
-    cancelled: bool,
     latitude: float | None,
     longitude: float | None,
-    cancelled_prefix: str = "CANCELLED: ",
+    **common,
 ) -> CalendarEntry:
-    """The calendar view of a public event: plain text, the page link, how to get there."""
-    lines = [summary_text, transport, url]
-    return CalendarEntry(
-        uid=uid,
-        summary=(cancelled_prefix + title) if cancelled else title,
-        description="\n\n".join(line for line in lines if line),
+    """The calendar view of a public event: plain text, the page link, how to get there.
+
+    `common` is what every entry takes: uid, url, starts_at, ends_at, timezone,
+    sequence, updated_at, cancelled and cancelled_prefix.
+    """
+    geo = (latitude, longitude) if latitude is not None and longitude is not None else None
+    return _entry(
+        summary=title,
+        lines=[summary_text, transport, common["url"]],
         location=f"{venue}, {address}",
-        url=url,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        timezone=timezone,
-        sequence=sequence,
-        last_modified=updated_at,
-        cancelled=cancelled,
-        geo=(latitude, longitude) if latitude is not None and longitude is not None else None,
+        geo=geo,
+        **common,
     )
 
 
@@ -224,42 +233,20 @@ def shift_uid(shift_uuid: str, host: str) -> str:
 
 
 def shift_entry(
-    *,
-    uid: str,
-    role: str,
-    event_title: str,
-    meeting_point: str,
-    what_to_bring: str,
-    address: str,
-    url: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    timezone: str,
-    sequence: int,
-    updated_at: datetime,
-    cancelled: bool = False,
-    cancelled_prefix: str = "CANCELLED: ",
+    *, role: str, event_title: str, meeting_point: str, what_to_bring: str, address: str, **common
 ) -> CalendarEntry:
     """One volunteer shift in the volunteer's own feed: the duty, where to meet, what to bring.
 
-    It carries nothing about anyone else on the rota.
+    It carries nothing about anyone else on the rota. `common` as for event_entry.
     """
-    summary = f"{role}: {event_title}"
     lines = [
         f"Meet at: {meeting_point}" if meeting_point else "",
         f"Bring: {what_to_bring}" if what_to_bring else "",
-        url,
+        common["url"],
     ]
-    return CalendarEntry(
-        uid=uid,
-        summary=(cancelled_prefix + summary) if cancelled else summary,
-        description="\n\n".join(line for line in lines if line),
+    return _entry(
+        summary=f"{role}: {event_title}",
+        lines=lines,
         location=f"{meeting_point}, {address}" if meeting_point else address,
-        url=url,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        timezone=timezone,
-        sequence=sequence,
-        last_modified=updated_at,
-        cancelled=cancelled,
+        **common,
     )

@@ -6,6 +6,7 @@ stored), so the person can act from whichever email they find first. Dedupe keys
 make each one safe to queue twice.
 """
 
+import functools
 import uuid
 from collections.abc import Callable
 
@@ -75,6 +76,19 @@ def _version(person: people.Person) -> str:
     return f"{person.id}:{person.updated_at.timestamp():.6f}"
 
 
+def queue_manage_link(person: people.Person) -> None:
+    """A fresh private link, for a known address that used a public form again."""
+    title = person.event.title
+    if isinstance(person, Rsvp):
+        send, kind = _to_attendee, "rsvp_manage_link"
+        subject = _("Your link to manage your RSVP: %(title)s", title=title)
+    else:
+        send, kind = functools.partial(_to_volunteer, calendar=False), "volunteer_manage_link"
+        subject = _("Your link to manage your volunteering: %(title)s", title=title)
+    key = f"{kind}:{person.id}:{uuid.uuid4().hex}"
+    send(person, kind=kind, key=key, subject=subject, template=kind)
+
+
 # ---------------------------------------------------------------- attendees
 
 
@@ -97,16 +111,6 @@ def queue_rsvp_received(rsvp: Rsvp) -> None:
         subject=subject,
         template="rsvp_received",
         calendar=rsvp.status == RsvpStatus.CONFIRMED,
-    )
-
-
-def queue_rsvp_manage_link(rsvp: Rsvp) -> None:
-    _to_attendee(
-        rsvp,
-        kind="rsvp_manage_link",
-        key=f"rsvp_manage_link:{rsvp.id}:{uuid.uuid4().hex}",
-        subject=_("Your link to manage your RSVP: %(title)s", title=rsvp.event.title),
-        template="rsvp_manage_link",
     )
 
 
@@ -206,8 +210,6 @@ def _to_volunteer(
 ) -> bool:
     """`calendar` attaches the person's shifts; `shift` names the one a message is about;
     `feed_token` is a personal feed address to give."""
-    if message_exists(message["key"]):
-        return False
     feed_url = external_url("volunteers.shifts_feed", token=feed_token) if feed_token else None
     extra = {"signup": signup, "shifts": _shift_lines(signup), "feed_url": feed_url}
     if shift is not None:
@@ -229,17 +231,6 @@ def queue_volunteer_confirmation(signup: VolunteerSignup, feed_token: str) -> No
     )
 
 
-def queue_volunteer_manage_link(signup: VolunteerSignup) -> None:
-    _to_volunteer(
-        signup,
-        kind="volunteer_manage_link",
-        key=f"volunteer_manage_link:{signup.id}:{uuid.uuid4().hex}",
-        subject=_("Your link to manage your volunteering: %(title)s", title=signup.event.title),
-        template="volunteer_manage_link",
-        calendar=False,
-    )
-
-
 def queue_volunteer_changed(signup: VolunteerSignup, struck: tuple = ()) -> None:
     """`struck` are calendar entries of shifts just given up, sent as cancelled."""
     _to_volunteer(
@@ -252,34 +243,31 @@ def queue_volunteer_changed(signup: VolunteerSignup, struck: tuple = ()) -> None
     )
 
 
-def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
+def _about_a_shift(
+    signup: VolunteerSignup, shift: Shift, kind: str, subject: str, once_per: str = "", **options
+) -> bool:
+    key = f"{kind}:{signup.id}:{shift.id}{once_per}"
     return _to_volunteer(
-        signup,
-        kind="shift_reminder",
-        key=f"shift_reminder:{signup.id}:{shift.id}:{int(shift.starts_at.timestamp())}",
-        subject=_(
-            "Reminder, your shift tomorrow: %(role)s, %(title)s",
-            role=shift.role.name,
-            title=signup.event.title,
-        ),
-        template="shift_reminder",
-        calendar=False,
-        shift=shift,
+        signup, kind=kind, key=key, subject=subject, template=kind, shift=shift, **options
     )
+
+
+def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
+    """Keyed by the start time, so a shift moved to a new time gets a new reminder."""
+    names = {"role": shift.role.name, "title": signup.event.title}
+    subject = _("Reminder, your shift tomorrow: %(role)s, %(title)s", **names)
+    once_per = f":{int(shift.starts_at.timestamp())}"
+    return _about_a_shift(signup, shift, "shift_reminder", subject, once_per, calendar=False)
 
 
 def queue_shift_cancelled(signup: VolunteerSignup, shift: Shift) -> bool:
     """Sent before the shift is deleted, so the message can still name it."""
-    return _to_volunteer(
+    names = {"role": shift.role.name, "title": signup.event.title}
+    subject = _("A shift has been cancelled: %(role)s, %(title)s", **names)
+    return _about_a_shift(
         signup,
-        kind="shift_cancelled",
-        key=f"shift_cancelled:{signup.id}:{shift.id}",
-        subject=_(
-            "A shift has been cancelled: %(role)s, %(title)s",
-            role=shift.role.name,
-            title=signup.event.title,
-        ),
-        template="shift_cancelled",
+        shift,
+        "shift_cancelled",
+        subject,
         attachment=lambda: cancelled_shift_attachment(signup, shift),
-        shift=shift,
     )

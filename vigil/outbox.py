@@ -66,13 +66,8 @@ def has_recent(owner, kinds: tuple[str, ...], since: datetime) -> bool:
 
 # What a settled message keeps: metadata only. The outbox must not become a second
 # copy of personal data once its job is done.
-_CLEARED = dict(
-    recipient=None,
-    subject=None,
-    body_text=None,
-    body_html=None,
-    calendar=None,
-    unsubscribe_url=None,
+_CLEARED = dict.fromkeys(
+    ("recipient", "subject", "body_text", "body_html", "calendar", "unsubscribe_url")
 )
 
 

@@ -139,7 +139,7 @@ def create_rsvp(
         log.info("rsvp created rsvp=%s event=%s status=%s", added.id, event.id, status)
         return RsvpResult(status=status, rsvp=added, was_new=True)
     if not recently:
-        emails.queue_rsvp_manage_link(existing)
+        emails.queue_manage_link(existing)
     log.info("rsvp repeated rsvp=%s event=%s", existing.id, event.id)
     return RsvpResult(status=status, rsvp=existing, was_new=False)
 

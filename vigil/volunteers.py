@@ -199,7 +199,7 @@ def sign_up(
         log.info("volunteer signed up signup=%s event=%s", added.id, event.id)
         return SignupResult(added, was_new=True)
     if not recently:
-        emails.queue_volunteer_manage_link(existing)
+        emails.queue_manage_link(existing)
     log.info("volunteer repeated signup=%s event=%s", existing.id, event.id)
     return SignupResult(existing, was_new=False)
 
@@ -317,16 +317,10 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
         raise ShiftProblem(problems[0].message, field=problems[0].field)
 
 
-def add_shift(role: Role, *, starts_at, ends_at, capacity, meeting_point="", note=None) -> Shift:
-    _check_times(starts_at, ends_at)
-    shift = Shift(
-        role=role,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        capacity=capacity,
-        meeting_point=meeting_point,
-        note=note,
-    )
+def add_shift(role: Role, **fields) -> Shift:
+    """`fields`: starts_at, ends_at, capacity, and optionally meeting_point and note."""
+    _check_times(fields["starts_at"], fields["ends_at"])
+    shift = Shift(role=role, **fields)
     db.session.add(shift)
     db.session.flush()
     return shift

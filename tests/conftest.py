@@ -231,6 +231,7 @@ class SmtpRecorder:
 
     def __init__(self):
         self.messages: list = []
+        self.raw: list[bytes] = []  # as received, before any parsing
         self.plan: dict[str, list[int]] = {}
         self.delay = 0.0
         self.lock = threading.Lock()
@@ -250,6 +251,7 @@ class SmtpRecorder:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+            self.raw.append(envelope.content)
         return "250 Message accepted"
 
     def recipients(self) -> list[str]:

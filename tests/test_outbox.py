@@ -70,6 +70,26 @@ def test_confirmation_arrives_over_smtp_with_every_part_a_mail_client_needs(
     assert vevent.decoded("DTSTART") == event.starts_at
 
 
+@pytest.mark.parametrize(
+    "org_name, raw",
+    [
+        ("Vigil", b"From: Vigil <vigil@localhost>"),  # plain, as a person would write it
+        ("人權, Vigil", b"From: =?utf-8?b?"),  # one encoded name, so the comma stays in it
+    ],
+)
+def test_the_sender_is_one_address_under_the_organisation_name(
+    smtp_app, smtp, make_event, org_name, raw
+):
+    smtp_app.config["VIGIL_ORG_NAME"] = org_name
+    queue_rsvps(smtp_app, make_event(), 1)
+    assert drain_now(smtp_app) == {"sent": 1}
+    (msg,) = smtp.handler.messages
+    (sender,) = msg["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (org_name, "vigil@localhost")
+    (data,) = smtp.handler.raw
+    assert raw in data
+
+
 def test_manage_link_in_the_email_resolves(smtp_app, smtp, make_event):
     import re
 

@@ -11,7 +11,8 @@ import logging
 import uuid
 from email.charset import QP, Charset
 from email.header import Header
-from email.utils import parseaddr
+from email.headerregistry import Address
+from email.utils import formataddr, parseaddr
 
 import flask_mail
 from flask import current_app, render_template
@@ -103,10 +104,15 @@ class OutgoingMessage(flask_mail.Message):
 
     def as_bytes(self) -> bytes:
         mime = self._message()
+        # Flask-Mail encodes every display name, ASCII too ("=?utf-8?q?Vigil?="):
+        # encode it only where it needs to be, and under SMTPUTF8 not at all.
+        name, address = self.sender
         if self.utf8_recipient:
+            mime.replace_header("From", str(Address(display_name=name, addr_spec=address)))
             mime.replace_header("To", self.utf8_recipient)
             return mime.as_bytes(policy=email.policy.SMTPUTF8)
-        mime.policy = _SMTP_CLASSIC
+        mime.policy = _SMTP_CLASSIC  # before the From below, which it must keep as written
+        mime.replace_header("From", formataddr(self.sender, charset="utf-8"))
         for part in mime.walk():
             if part.is_multipart():
                 # "=_" never occurs in quoted-printable or base64 text, so the writer

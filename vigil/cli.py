@@ -14,9 +14,12 @@ from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from . import attendees, outbox, retention, rosters, volunteers, worker
+from .audit import verify_chain
+from .crypto import KEY_FILE, data_keys, new_key, write_instance_keys
 from .event_files import EventFileError, import_events, seed
 from .events import public_event
 from .extensions import db
+from .key_rotation import rotate
 from .models import Event, Organiser
 from .organisers import (
     AccountError,
@@ -26,6 +29,7 @@ from .organisers import (
     find_organiser,
     set_password,
 )
+from .spreadsheets import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +176,6 @@ def roster_command(slug: str, csv_path: Path | None):
         raise click.ClickException(f"no published event {slug!r}")
     rows = rosters.roster(event)
     if csv_path:
-        from .spreadsheets import write_csv
-
         with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
             write_csv(f, rosters.ROSTER_COLUMNS, rosters.roster_rows(rows))
         click.echo(f"{sum(len(r.people) for r in rows)} sign-ups written to {csv_path}")
@@ -291,8 +293,6 @@ keys_cli = AppGroup("keys", help="The data key that encrypts personal data at re
 @keys_cli.command("generate")
 def keys_generate():
     """Print a new random data key (base64) for VIGIL_DATA_KEY."""
-    from .crypto import new_key
-
     click.echo(new_key())
 
 
@@ -304,9 +304,6 @@ def keys_rotate():
     then drop the old key. Embedded set-up (instance/data_key): a new key is made,
     everything re-encrypted, and the old key removed from the file.
     """
-    from .crypto import KEY_FILE, data_keys, new_key, write_instance_keys
-    from .key_rotation import rotate
-
     app = current_app._get_current_object()
     from_file = not app.config.get("VIGIL_DATA_KEY")
     if from_file:
@@ -331,8 +328,6 @@ def audit_verify():
     """Check the audit trail's hash chain; exit 1 at the first row that was changed,
     removed or slipped in. Keep the printed head hash elsewhere to catch rows cut
     off the end."""
-    from .audit import verify_chain
-
     report = verify_chain()
     if report.broken_at is not None:
         click.echo(

@@ -96,6 +96,7 @@ def even_timing(view):
 
 def form_limits(per_client: str, per_address: str):
     """The two limits every public form POST gets, as decorators to stack."""
+
     def decorate(view):
         view = limiter.limit(
             lambda: current_app.config[per_address], methods=["POST"], key_func=address_key

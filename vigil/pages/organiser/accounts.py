@@ -5,12 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ... import audit, organisers
+from ... import organisers
 from ...extensions import db
 from ...forms.accounts import AccountEditForm, AccountForm
 from ...forms.base import MAX_ID
 from ...models import AuditEntry, Event, Organiser
 from .access import Need, bp, organiser_view
+from .changes import organiser_change
 
 AUDIT_PAGE_SIZE = 100
 
@@ -29,16 +30,14 @@ def new_account():
     error = None
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with organiser_change(organisers.AccountError) as change:
                 account = organisers.create_organiser(
                     form.email.data, form.display_name.data, form.role.data, form.password.data
                 )
-            except organisers.AccountError as exc:
-                db.session.rollback()
-                error = exc.message
+                change.audit("create account")
+            if change.refusal:
+                error = change.refusal.message
             else:
-                audit.record(current_user, "create account")
-                db.session.commit()
                 flash(_("Account created. Now choose its events."))
                 return redirect(url_for("organiser.edit_account", account_id=account.id), code=303)
         return render_template("organiser/account_new.html", form=form, error=error), 422
@@ -68,7 +67,7 @@ def edit_account(account: Organiser):
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            try:
+            with organiser_change(organisers.AccountError) as change:
                 organisers.update_account(
                     current_user,
                     account,
@@ -77,12 +76,10 @@ def edit_account(account: Organiser):
                     event_ids={i for i in form.events.data or [] if 1 <= i <= MAX_ID},
                     password=form.password.data or None,
                 )
-            except organisers.AccountError as exc:
-                db.session.rollback()  # the account is read afresh for the page
-                error = exc.message
+                change.audit("change account")
+            if change.refusal:  # the account is read afresh for the page
+                error = change.refusal.message
             else:
-                audit.record(current_user, "change account")
-                db.session.commit()
                 flash(_("Account saved."))
                 return redirect(url_for("organiser.accounts"), code=303)
     return render_template(

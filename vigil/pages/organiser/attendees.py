@@ -22,13 +22,13 @@ from flask_login import current_user
 
 from ... import attendees, audit, rsvps
 from ...database import begin_read_only
-from ...errors import VigilError
 from ...extensions import db
 from ...forms.attendees import AttendeeSearchForm, WalkUpForm
 from ...forms.base import CsrfOnlyForm, invalid_status
 from ...models import Event, Rsvp, RsvpStatus
 from ...spreadsheets import write_csv
 from .access import Need, bp, organiser_view
+from .changes import organiser_change
 
 
 @bp.route("/events/<slug>/attendees", methods=["GET", "POST"])
@@ -103,7 +103,7 @@ def add_walk_up(event: Event):
         if not form.validate_on_submit():
             status = invalid_status(form)
         else:
-            try:
+            with organiser_change() as change:
                 rsvp = rsvps.add_walk_up(
                     event,
                     email=form.email.data or None,
@@ -112,12 +112,10 @@ def add_walk_up(event: Event):
                     accessibility=form.accessibility.data,
                     check_in=bool(form.check_in.data),
                 )
-            except VigilError as exc:
-                db.session.rollback()  # the event is read afresh for the page
-                error, status = exc.message, exc.status_code
+                change.audit("add rsvp", event, rows=1)
+            if change.refusal:
+                error, status = change.refusal.message, change.refusal.status_code
             else:
-                audit.record(current_user, "add rsvp", event, rows=1)
-                db.session.commit()
                 flash(_walk_up_message(rsvp))
                 return redirect(url_for("organiser.add_walk_up", slug=event.slug), code=303)
     return render_template("organiser/walk_up.html", event=event, form=form, error=error), status
@@ -139,14 +137,12 @@ def cancel_rsvp(rsvp: Rsvp, event: Event):
     if request.method == "POST":
         if not CsrfOnlyForm().validate_on_submit():
             abort(400)
-        try:
+        with organiser_change() as change:
             promoted = rsvps.cancel_rsvp(rsvp)
-        except VigilError as exc:
-            db.session.rollback()  # the RSVP is read afresh for the page
-            error, status = exc.message, exc.status_code
+            change.audit("cancel rsvp", event, rows=1)
+        if change.refusal:
+            error, status = change.refusal.message, change.refusal.status_code
         else:
-            audit.record(current_user, "cancel rsvp", event, rows=1)
-            db.session.commit()
             flash(
                 _("RSVP cancelled; %(num)d moved up from the waitlist.", num=len(promoted))
                 if promoted
@@ -168,13 +164,11 @@ def promote_rsvp(rsvp: Rsvp, event: Event):
     """Out of turn, if it fits; a refusal says why on the attendee list."""
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
-    try:
+    with organiser_change() as change:
         rsvps.promote_rsvp(rsvp)
-    except VigilError as exc:
-        db.session.rollback()
-        flash(str(exc.message))
+        change.audit("promote rsvp", event, rows=1)
+    if change.refusal:
+        flash(str(change.refusal.message))
     else:
-        audit.record(current_user, "promote rsvp", event, rows=1)
-        db.session.commit()
         flash(_("Moved off the waitlist: they have a place and are emailed."))
     return redirect(url_for("organiser.attendee_list", slug=event.slug), code=303)

@@ -11,14 +11,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from ... import audit, event_editing
+from ... import event_editing
 from ...event_editing import StatusProblem
 from ...event_rules import EventRulesBroken
-from ...extensions import db
 from ...forms.base import CsrfOnlyForm, invalid_status
 from ...forms.events import EventForm, NotifyConfirmForm
 from ...models import Event, EventStatus, utcnow
 from .access import Need, bp, organiser_view
+from .changes import organiser_change
 
 
 def _columns_or_errors(form: EventForm, event=None) -> dict | None:
@@ -35,7 +35,6 @@ def _columns_or_errors(form: EventForm, event=None) -> dict | None:
 
 def _slug_taken(form: EventForm):
     """Two organisers saving the same address at once: the database decides."""
-    db.session.rollback()
     form.slug.errors = [_("Another event uses that web address already.")]
 
 
@@ -49,11 +48,10 @@ def _save_new(form: EventForm, source, make, action: str, done: str):
     """Store a new event from the form (`make(columns)` builds it), or show the form again."""
     columns = _columns_or_errors(form)
     if columns is not None:
-        try:
+        with organiser_change(IntegrityError) as change:
             event = make(columns)
-            audit.record(current_user, action, event)
-            db.session.commit()
-        except IntegrityError:
+            change.audit(action, event)
+        if change.refusal:
             _slug_taken(form)
         else:
             flash(done)
@@ -105,11 +103,10 @@ def edit_event(event: Event):
     to_email = event_editing.emails_if_saved(event, columns)
     if to_email and not form.confirm.data:
         return _render_form(form, event, to_email=to_email)
-    try:
+    with organiser_change(IntegrityError) as change:
         notified = event_editing.save_event(event, columns)
-        audit.record(current_user, "edit event", event, rows=notified or None)
-        db.session.commit()
-    except IntegrityError:
+        change.audit("edit event", event, rows=notified or None)
+    if change.refusal:
         _slug_taken(form)  # the event is read afresh, as stored, for the page
         return _render_form(form, event, status=422)
     flash(
@@ -142,15 +139,13 @@ def change_status(event: Event, action: str):
     if request.method == "POST":
         confirmed = form.validate_on_submit()
         if confirmed or (not people and CsrfOnlyForm().validate_on_submit()):
-            try:
-                change = STATUS_ACTIONS[action](event)
-            except StatusProblem as problem:
-                db.session.rollback()
-                error, status = str(problem), 409
+            with organiser_change(StatusProblem) as change:
+                done = STATUS_ACTIONS[action](event)
+                change.audit(f"{done.action} event", event, rows=done.notified)
+            if change.refusal:
+                error, status = str(change.refusal), 409
             else:
-                audit.record(current_user, f"{change.action} event", event, rows=change.notified)
-                db.session.commit()
-                flash(_status_message(change))
+                flash(_status_message(done))
                 return redirect(url_for("organiser.edit_event", slug=event.slug), code=303)
         else:
             status = invalid_status(form)

@@ -4,9 +4,13 @@ Removing a role or a shift that people are on asks first, saying how many will b
 emailed; a change of time or meeting point emails the people on the shift.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ... import audit, volunteers
@@ -17,6 +21,7 @@ from ...forms.volunteer_roles import ConfirmForm, RoleForm, ShiftForm
 from ...local_time import to_local
 from ...models import Event, Role, Shift
 from .access import Need, bp, organiser_view
+from .changes import emailed_notice, organiser_change
 
 
 def _shift_values(form: ShiftForm, event: Event) -> dict | None:
@@ -84,14 +89,12 @@ def add_shift(role: Role, event: Event):
     form = ShiftForm()
     values = _shift_values(form, event) if form.validate_on_submit() else None
     if values is not None:
-        try:
+        with organiser_change(volunteers.ShiftProblem) as change:
             volunteers.add_shift(role, **values)
-        except volunteers.ShiftProblem as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors = [exc.message]
+            change.audit("add shift", event)
+        if change.refusal:
+            getattr(form, change.refusal.field).errors = [change.refusal.message]
         else:
-            audit.record(current_user, "add shift", event)
-            db.session.commit()
             flash(_("Shift added."))
             return redirect(url_for("organiser.roles", slug=event.slug), code=303)
     return _render_roles(event, shift_forms={role.id: form}, status=422)
@@ -113,50 +116,60 @@ def edit_shift(shift: Shift, event: Event):
     form = ShiftForm()
     values = _shift_values(form, event) if form.validate_on_submit() else None
     if values is not None:
-        try:
+        with organiser_change(volunteers.ShiftProblem) as change:
             told = volunteers.update_shift(shift, **values)
-        except volunteers.ShiftProblem as exc:
-            db.session.rollback()  # the shift is read afresh for the page
-            getattr(form, exc.field).errors = [exc.message]
+            change.audit("edit shift", event, rows=told or None)
+        if change.refusal:  # the shift is read afresh for the page
+            getattr(form, change.refusal.field).errors = [change.refusal.message]
         else:
-            audit.record(current_user, "edit shift", event, rows=told or None)
-            db.session.commit()
-            flash(
-                ngettext(
-                    "Shift saved; %(num)d person was emailed.",
-                    "Shift saved; %(num)d people were emailed.",
-                    told,
-                )
-                if told
-                else _("Shift saved.")
-            )
+            flash(emailed_notice(_("Shift saved"), told))
             return redirect(url_for("organiser.roles", slug=event.slug), code=303)
     return render_template("organiser/shift_edit.html", event=event, shift=shift, form=form), 422
 
 
-def _confirm_removal(name: str, thing, event: Event, count_people, remove, done):
+@dataclass(frozen=True)
+class _Removal:
+    """What removing one kind of thing takes: who is on it, the domain call, the notice."""
+
+    people: Callable[[Any], int]
+    remove: Callable[..., int]
+    done: str
+
+
+_REMOVALS = {
+    "shift": _Removal(
+        lambda shift: len(volunteers.people_on(shift)), volunteers.remove_shift, _l("Shift removed")
+    ),
+    "role": _Removal(
+        lambda role: sum(len(volunteers.people_on(s)) for s in role.shifts),
+        volunteers.remove_role,
+        _l("Role removed"),
+    ),
+}
+
+
+def _confirm_removal(name: str, thing, event: Event):
     """GET asks; POST removes, after a ticked confirmation if anyone is affected.
 
-    `count_people()` is read afresh after a refusal; `remove(confirmed)` raises
+    The people on it are counted afresh after a refusal: the domain call raises
     NeedsConfirmation when people arrived since the page was shown.
     """
-    people = count_people()
+    removal = _REMOVALS[name]
+    people = removal.people(thing)
     form = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
     status = 200
     if request.method == "POST":
         status = 422
         confirmed = form.validate_on_submit()
         if confirmed or CsrfOnlyForm().validate_on_submit():
-            try:
-                told = remove(confirmed)
-            except volunteers.NeedsConfirmation as exc:
-                db.session.rollback()
-                people = count_people()
-                form.confirm.errors = [exc.message]
+            with organiser_change(volunteers.NeedsConfirmation) as change:
+                told = removal.remove(thing, confirmed=confirmed)
+                change.audit(f"remove {name}", event, rows=told or None)
+            if change.refusal:
+                people = removal.people(thing)
+                form.confirm.errors = [change.refusal.message]
             else:
-                audit.record(current_user, f"remove {name}", event, rows=told or None)
-                db.session.commit()
-                flash(done(told))
+                flash(emailed_notice(removal.done, told))
                 return redirect(url_for("organiser.roles", slug=event.slug), code=303)
     return render_template(
         f"organiser/{name}_remove.html",
@@ -171,41 +184,11 @@ def _confirm_removal(name: str, thing, event: Event, count_people, remove, done)
 @organiser_view(Need.MANAGE)
 def remove_shift(shift: Shift, event: Event):
     """Asks first, saying how many people will be emailed; a shift nobody is on goes at once."""
-    return _confirm_removal(
-        "shift",
-        shift,
-        event,
-        lambda: len(volunteers.people_on(shift)),
-        lambda confirmed: volunteers.remove_shift(shift, confirmed=confirmed),
-        lambda told: (
-            ngettext(
-                "Shift removed; %(num)d person was emailed.",
-                "Shift removed; %(num)d people were emailed.",
-                told,
-            )
-            if told
-            else _("Shift removed.")
-        ),
-    )
+    return _confirm_removal("shift", shift, event)
 
 
 @bp.route("/roles/<int(max=2147483647):role_id>/remove", methods=["GET", "POST"])
 @organiser_view(Need.MANAGE)
 def remove_role(role: Role, event: Event):
     """Removes the role with all its shifts; asks first when anyone is on them."""
-    return _confirm_removal(
-        "role",
-        role,
-        event,
-        lambda: sum(len(volunteers.people_on(s)) for s in role.shifts),
-        lambda confirmed: volunteers.remove_role(role, confirmed=confirmed),
-        lambda told: (
-            ngettext(
-                "Role removed; %(num)d person was emailed.",
-                "Role removed; %(num)d people were emailed.",
-                told,
-            )
-            if told
-            else _("Role removed.")
-        ),
-    )
+    return _confirm_removal("role", role, event)

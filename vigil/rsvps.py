@@ -1,8 +1,9 @@
 """RSVPs: take them, change them, cancel and erase them, and promote the waitlist.
 
 Every function that touches places first locks the event (events.lock_event), so
-counts stay exact when many people RSVP at once. Functions add and flush; the
-caller commits once.
+counts stay exact when many people RSVP at once. What an RSVP shares with a
+volunteer sign-up (finding the address, links, locking, erasure) lives in
+`people`. Functions add and flush; the caller commits once.
 """
 
 import logging

@@ -1,7 +1,8 @@
-"""Volunteers: roles and shifts, sign-ups, changes, withdrawal, rosters.
+"""Volunteers: roles and shifts, sign-ups, changes, withdrawal, shift reminders.
 
 Every function that fills or frees a place locks the event first (as RSVPs do),
-so a shift's capacity is exact however many people sign up at once. Functions
+so a shift's capacity is exact however many people sign up at once. What a
+sign-up shares with an RSVP lives in `people`; rosters in `rosters`. Functions
 add and flush; the caller commits once.
 """
 

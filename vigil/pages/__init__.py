@@ -1,0 +1,1 @@
+"""The public pages and the organisers' area: thin views over the domain."""

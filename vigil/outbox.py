@@ -96,7 +96,8 @@ _COPIED = [f for f in Claimed.__dataclass_fields__ if f != "claim"]
 def claim_due(
     limit: int, lease: timedelta, max_attempts: int = 1000, now: datetime | None = None
 ) -> list[Claimed]:
-    """Take up to `limit` due messages for this worker and commit the claim.
+    """Take up to `limit` due messages for this worker. The caller commits the claim at
+    once, in a transaction of its own, before sending anything.
 
     A message whose lease ran out after its last allowed attempt (its worker kept
     dying on it) is marked failed instead of being tried forever.
@@ -136,7 +137,7 @@ def claim_due(
         row.claimed_by = claim
         row.attempts += 1
         claimed.append(Claimed(claim=claim, **{f: getattr(row, f) for f in _COPIED}))
-    db.session.commit()
+    db.session.flush()
     return claimed
 
 

@@ -58,6 +58,7 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
     is held while the mail server is talking. Returns counts by outcome.
     """
     batch = outbox.claim_due(settings.batch_size, settings.lease, settings.retry.max_attempts)
+    db.session.commit()  # the claim stands before anything is sent
     if not batch:
         return Counter()
     # Stop sending while at least one send's worth of lease remains, so no other

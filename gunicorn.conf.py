@@ -1,0 +1,45 @@
+"""Vigil under gunicorn. gunicorn reads this file by itself when started from the
+project folder: `gunicorn wsgi:app`.
+
+Threaded workers, one process per core: a request that waits on the database or a
+slow client holds a thread, not a whole process. Put nginx (or another buffering
+proxy) in front in production, so slow clients never reach gunicorn at all; the
+README has an example.
+"""
+
+import logging
+import multiprocessing
+import os
+
+from vigil.logs import RedactTokens
+
+bind = os.environ.get("VIGIL_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+# Enough threads that a handful of slow or stalled clients leave most of them free.
+threads = int(os.environ.get("VIGIL_THREADS", "16"))
+# A worker that does not answer its heartbeat for this long is restarted.
+timeout = 30
+graceful_timeout = 20
+# Idle keep-alive connections are closed quickly: each holds a thread's attention.
+keepalive = 2
+# Bounded request lines and headers (the app's own limit covers bodies).
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+# Restart workers now and then, so memory cannot creep over days of traffic.
+max_requests = 20000
+max_requests_jitter = 2000
+accesslog = os.environ.get("VIGIL_ACCESS_LOG", "-")
+errorlog = "-"
+# No client address in the access log: who asked for a page is not ours to keep.
+access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
+proc_name = "vigil"
+
+
+def post_fork(server, worker):
+    """Private links are redacted in every gunicorn line, errors included."""
+    for name in ("gunicorn.access", "gunicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

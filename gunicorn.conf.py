@@ -14,7 +14,12 @@ import os
 from vigil.logs import RedactTokens
 
 bind = os.environ.get("VIGIL_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+# Rate limits hold across processes only in a shared store (Redis). Without one,
+# each process would count on its own, so the embedded set-up runs one process.
+SHARED_LIMITS = os.environ.get("RATELIMIT_STORAGE_URI", "memory://") != "memory://"
+workers = int(
+    os.environ.get("WEB_CONCURRENCY") or (multiprocessing.cpu_count() if SHARED_LIMITS else 1)
+)
 worker_class = "gthread"
 # Enough threads that a handful of slow or stalled clients leave most of them free.
 threads = int(os.environ.get("VIGIL_THREADS", "16"))
@@ -35,6 +40,16 @@ errorlog = "-"
 # No client address in the access log: who asked for a page is not ours to keep.
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 proc_name = "vigil"
+# No shared control socket in the home folder: several Vigil servers (or a server
+# and its benchmarks) can run side by side on one machine.
+control_socket_disable = True
+
+
+def when_ready(server):
+    if workers > 1 and not SHARED_LIMITS:
+        server.log.warning(
+            "%d workers count rate limits each on its own: set RATELIMIT_STORAGE_URI", workers
+        )
 
 
 def post_fork(server, worker):

@@ -21,8 +21,9 @@ workers = int(
     os.environ.get("WEB_CONCURRENCY") or (multiprocessing.cpu_count() if SHARED_LIMITS else 1)
 )
 worker_class = "gthread"
-# Enough threads that a handful of slow or stalled clients leave most of them free.
-threads = int(os.environ.get("VIGIL_THREADS", "16"))
+# Enough threads that a few slow or stalled clients leave most of them free, and no
+# more than the database connection pool holds (15).
+threads = int(os.environ.get("VIGIL_THREADS", "12"))
 # A worker that does not answer its heartbeat for this long is restarted.
 timeout = 30
 graceful_timeout = 20

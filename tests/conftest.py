@@ -103,7 +103,6 @@ def app(database_url, tmp_path):
             # Tests send many forms from one client; test_rate_limits checks the defaults.
             "VIGIL_FORM_LIMIT_PER_CLIENT": "100000 per minute",
             "VIGIL_FORM_LIMIT_PER_ADDRESS": "100000 per minute",
-            "VIGIL_FORM_MIN_SECONDS": 0,  # test_enumeration checks the real floor
             "VIGIL_ADMIN_TWO_FACTOR": False,  # test_two_step turns it on
         }
     )

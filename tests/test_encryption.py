@@ -71,7 +71,7 @@ def test_rotating_the_instance_key_rewrites_every_value(app, runner, make_event,
             ("rsvps", "email"),
             ("rsvps", "name"),
             ("volunteer_signups", "notes"),
-            ("outbox_messages", "body_text"),
+            ("outbox_messages", "context"),
         ):
             stored = raw_values(table, column)
             assert stored and all(v.startswith(f"v1:{new_id}:") for v in stored), (table, column)

@@ -40,7 +40,6 @@ def outbox_count(app) -> int:
 
 def test_an_rsvp_from_a_known_address_does_the_same_work(app, make_event, make_rsvp):
     """Same statements, one outbox row, the same page: nothing in the request differs."""
-    app.config["VIGIL_FORM_MIN_SECONDS"] = 0
     event = make_event(capacity=100)
     make_rsvp(event, email="known@example.org")  # RSVPed earlier: no link sent lately
     url = f"/events/{event.slug}/rsvp"
@@ -62,7 +61,6 @@ def test_an_rsvp_from_a_known_address_does_the_same_work(app, make_event, make_r
 
 
 def test_a_volunteer_sign_up_from_a_known_address_does_the_same_work(app, make_event, make_roles):
-    app.config["VIGIL_FORM_MIN_SECONDS"] = 0
     event = make_event()
     _, (leaflets,) = make_roles(event)
     url = f"/events/{event.slug}/volunteer"

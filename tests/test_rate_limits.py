@@ -262,7 +262,6 @@ def test_the_purge_deletes_counters_in_redis_too(tmp_path):
             "SECRET_KEY": "redis-purge",
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
             "RATELIMIT_KEY_PREFIX": prefix,
-            "VIGIL_FORM_MIN_SECONDS": 0,
         }
     )
     server = redis.Redis(host="127.0.0.1", port=6379)

@@ -110,7 +110,6 @@ def load_config(instance_path: str) -> dict:
             "VIGIL_FORM_LIMIT_PER_ADDRESS", "5 per hour;20 per day"
         ),
         # Public form posts take at least this long, new address or known (timing).
-        "VIGIL_FORM_MIN_SECONDS": _env_float("VIGIL_FORM_MIN_SECONDS", 0.4),
         # How many reverse proxies in front set X-Forwarded-For / -Proto (0: none).
         "VIGIL_PROXIES": _env_int("VIGIL_PROXIES", 0),
         "VIGIL_LOGIN_FAILURE_DELAY_SECONDS": _env_float("VIGIL_LOGIN_FAILURE_DELAY_SECONDS", 0.5),

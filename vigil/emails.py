@@ -1,12 +1,16 @@
 """What each email to a person with a private link says: attendees and volunteers alike.
 
-Each function renders and queues one message; none decides who is told or when.
-Every message carries a private link of its own (a fresh token, only its hash
-stored), so the person can act from whichever email they find first. Dedupe keys
-make each one safe to queue twice.
+Queueing and rendering are apart. The `queue_*` functions run inside the change
+that causes a message and store only what it is about (`_queue`); the worker calls
+`render` just before sending, which reads the person and the event as they are
+then and makes the message's own private link (a fresh token, only its hash
+stored). So a request renders nothing, and no usable link waits in the outbox.
+None of these decides who is told or when; dedupe keys make each safe to queue twice.
 """
 
+import dataclasses
 import functools
+import json
 import uuid
 from collections.abc import Callable
 
@@ -15,10 +19,11 @@ from flask_babel import gettext as _
 from . import people
 from .dates import format_span
 from .event_calendar import attachment_for, cancelled_shift_attachment, shifts_attachment
+from .extensions import db
 from .links import external_url
-from .mail import queue_email
+from .mail import queue_email, render_bodies
 from .models import Rsvp, RsvpStatus, Shift, VolunteerSignup
-from .outbox import message_exists
+from .outbox import Claimed, message_exists
 
 # Messages that carry a private link in answer to a public form.
 RSVP_LINK_KINDS = ("rsvp_confirmed", "rsvp_waitlisted", "rsvp_manage_link")
@@ -34,20 +39,22 @@ def _queue(
     key: str,
     subject: str,
     template: str,
+    calendar: str | None = None,
     attachment: Callable[[], tuple[bytes, str]] | None = None,
     optional: bool = False,
+    feed: bool = False,
     extra: dict | None = None,
 ) -> bool:
     """Queue one message to `person` unless `key` was used before. Returns whether queued.
 
-    `attachment` builds the calendar file, only once the message is known to be new.
-    `optional` marks non-essential messages, which carry List-Unsubscribe pointing at
-    the private page (where updates can be switched off).
+    `calendar` ("event" or "shifts") is attached as it stands when the message is
+    sent; `attachment` builds one now, for what will be gone by then (a removed
+    shift). `optional` marks non-essential messages, which carry List-Unsubscribe
+    pointing at the private page. `feed` gives a new personal feed address.
+    `extra` holds plain values for the template.
     """
     if person.email is None or message_exists(key):
         return False  # a walk-up who gave no address is told nothing by email
-    event = person.event
-    manage_url = external_url(_MANAGE_PAGE[type(person)], token=people.issue_token(person))
     ics, filename = attachment() if attachment else (None, None)
     return queue_email(
         kind=kind,
@@ -55,20 +62,70 @@ def _queue(
         to=person.email,
         subject=subject,
         template=template,
-        context={
-            "event": event,
-            "when": format_span(event.starts_at, event.ends_at, event.timezone),
-            "event_url": external_url("events.show", slug=event.slug),
-            "manage_url": manage_url,
-            **(extra or {}),
-        },
+        context={"calendar": calendar, "optional": optional, "feed": feed, "extra": extra or {}},
         calendar=ics,
         calendar_filename=filename,
-        unsubscribe_url=manage_url if optional else None,
-        event_id=event.id,
+        event_id=person.event_id,
         rsvp_id=person.id if isinstance(person, Rsvp) else None,
         signup_id=person.id if isinstance(person, VolunteerSignup) else None,
     )
+
+
+class PersonGone(LookupError):
+    """The message's person was erased after it was claimed."""
+
+
+def render(message: Claimed) -> tuple[Claimed, list[people.NewLink]]:
+    """The message as it is sent, with its private link, and the link to store.
+
+    Reads only; the caller stores the link (`people.store_links`) before sending.
+    Raises PersonGone.
+    """
+    spec = json.loads(message.context)
+    if message.rsvp_id is not None:
+        model, person_id = Rsvp, message.rsvp_id
+    else:
+        model, person_id = VolunteerSignup, message.signup_id
+    person = db.session.get(model, person_id) if person_id is not None else None
+    if person is None:
+        raise PersonGone()
+    event = person.event
+    token, link = people.new_link(person)
+    links = [link]
+    manage_url = external_url(_MANAGE_PAGE[model], token=token)
+    context = {
+        "subject": message.subject,
+        "event": event,
+        "when": format_span(event.starts_at, event.ends_at, event.timezone),
+        "event_url": external_url("events.show", slug=event.slug),
+        "manage_url": manage_url,
+        **spec["extra"],
+    }
+    if model is Rsvp:
+        context["rsvp"] = person
+    else:
+        context.update(signup=person, shifts=_shift_lines(person), feed_url=None)
+        if spec["feed"]:
+            feed_token, feed_link = people.new_link(person, feed=True)
+            links.append(feed_link)
+            context["feed_url"] = external_url("volunteers.shifts_feed", token=feed_token)
+    text, html = render_bodies(message.template, context)
+    calendar, filename = message.calendar, message.calendar_filename
+    if calendar is None and spec["calendar"] == "event":
+        ics, filename = attachment_for(event)
+        calendar = ics.decode("utf-8")
+    elif calendar is None and spec["calendar"] == "shifts" and person.assignments:
+        ics, filename = shifts_attachment(person)
+        calendar = ics.decode("utf-8")
+    rendered = dataclasses.replace(
+        message,
+        body_text=text,
+        body_html=html,
+        calendar=calendar,
+        calendar_filename=filename,
+        unsubscribe_url=manage_url if spec["optional"] else None,
+    )
+    return rendered, links
 
 
 def _version(person: people.Person) -> str:
@@ -93,9 +150,11 @@ def queue_manage_link(person: people.Person) -> None:
 
 
 def _to_attendee(rsvp: Rsvp, *, calendar: bool = False, **message) -> bool:
-    attachment = (lambda: attachment_for(rsvp.event)) if calendar else None
-    extra = {"rsvp": rsvp, **message.pop("extra", {})}
-    return _queue(rsvp, attachment=attachment, extra=extra, **message)
+    """`calendar` attaches the event as it is now: news of a change must carry that
+    change, even if another follows before the message is sent."""
+    if calendar:
+        message["attachment"] = lambda: attachment_for(rsvp.event)
+    return _queue(rsvp, **message)
 
 
 def queue_rsvp_received(rsvp: Rsvp) -> None:
@@ -104,13 +163,15 @@ def queue_rsvp_received(rsvp: Rsvp) -> None:
         kind, subject = "rsvp_confirmed", _("You have a place: %(title)s", title=title)
     else:
         kind, subject = "rsvp_waitlisted", _("You are on the waitlist: %(title)s", title=title)
-    _to_attendee(
+    # Built when sent, like the link: the form's request does no more for a new
+    # address than for a known one.
+    _queue(
         rsvp,
         kind=kind,
         key=f"rsvp_received:{rsvp.id}",
         subject=subject,
         template="rsvp_received",
-        calendar=rsvp.status == RsvpStatus.CONFIRMED,
+        calendar="event" if rsvp.status == RsvpStatus.CONFIRMED else None,
     )
 
 
@@ -201,33 +262,31 @@ def _shift_lines(signup: VolunteerSignup) -> list[dict]:
 
 
 def _to_volunteer(
-    signup: VolunteerSignup,
-    *,
-    calendar: bool = True,
-    feed_token: str | None = None,
-    shift: Shift | None = None,
-    **message,
+    signup: VolunteerSignup, *, calendar: bool = True, shift: Shift | None = None, **message
 ) -> bool:
-    """`calendar` attaches the person's shifts; `shift` names the one a message is about;
-    `feed_token` is a personal feed address to give."""
-    feed_url = external_url("volunteers.shifts_feed", token=feed_token) if feed_token else None
-    extra = {"signup": signup, "shifts": _shift_lines(signup), "feed_url": feed_url}
+    """`calendar` attaches the person's shifts; `shift` names the one a message is about,
+    as it is now: it may be gone when the message is sent."""
     if shift is not None:
-        extra["reminder_shift"] = shift
-        extra["reminder_when"] = format_span(shift.starts_at, shift.ends_at, signup.event.timezone)
+        message["extra"] = {
+            "reminder_shift": {
+                "role": {"name": shift.role.name, "what_to_bring": shift.role.what_to_bring},
+                "meeting_point": shift.meeting_point,
+            },
+            "reminder_when": format_span(shift.starts_at, shift.ends_at, signup.event.timezone),
+        }
     if calendar and "attachment" not in message:
-        message["attachment"] = lambda: shifts_attachment(signup)
-    return _queue(signup, extra=extra, **message)
+        message["calendar"] = "shifts"
+    return _queue(signup, **message)
 
 
-def queue_volunteer_confirmation(signup: VolunteerSignup, feed_token: str) -> None:
+def queue_volunteer_confirmation(signup: VolunteerSignup) -> None:
     _to_volunteer(
         signup,
         kind="volunteer_confirmed",
         key=f"volunteer_received:{signup.id}",
         subject=_("Thank you for volunteering: %(title)s", title=signup.event.title),
         template="volunteer_confirmed",
-        feed_token=feed_token,
+        feed=True,
     )
 
 

@@ -1,12 +1,14 @@
-"""E-mail messages: rendered from a .txt/.html template pair and queued in the outbox,
+"""E-mail messages: queued in the outbox, rendered from a .txt/.html template pair,
 then built as a `flask_mail.Message` when a worker sends them.
 
-Rendering happens when the message is queued, inside the transaction of the change
-that caused it: a rolled-back change leaves no message, a committed one always has
-its message.
+A message is queued inside the transaction of the change that caused it, so a
+rolled-back change leaves no message and a committed one always has its message.
+It is queued as a template and its context and rendered by the worker just before
+it is sent: the request that caused it does the same small write whatever it is.
 """
 
 import email.policy
+import json
 import logging
 import uuid
 from email.charset import QP, Charset
@@ -42,26 +44,24 @@ def queue_email(
     context: dict,
     calendar: bytes | None = None,
     calendar_filename: str | None = None,
-    unsubscribe_url: str | None = None,
     event_id: int | None = None,
     rsvp_id: int | None = None,
     signup_id: int | None = None,
 ) -> bool:
-    """Render `email/<template>.txt` and `.html` and add the message to the outbox.
+    """Add a message to the outbox, to be rendered from `email/<template>` when sent.
 
-    Returns False (and queues nothing) when a message with `dedupe_key` exists.
+    `context` holds plain values only (it is stored as JSON). Returns False (and
+    queues nothing) when a message with `dedupe_key` exists.
     """
-    context = {"subject": subject, "org_name": current_app.config["VIGIL_ORG_NAME"], **context}
     added = outbox.add_message(
         kind=kind,
         dedupe_key=dedupe_key,
         recipient=to,
         subject=subject,
-        body_text=render_template(f"email/{template}.txt", **context),
-        body_html=render_template(f"email/{template}.html", **context),
+        template=template,
+        context=json.dumps(context),
         calendar=calendar.decode("utf-8") if calendar else None,
         calendar_filename=calendar_filename,
-        unsubscribe_url=unsubscribe_url,
         message_id=new_message_id(),
         event_id=event_id,
         rsvp_id=rsvp_id,
@@ -72,6 +72,15 @@ def queue_email(
             "mail queued kind=%s event=%s rsvp=%s signup=%s", kind, event_id, rsvp_id, signup_id
         )
     return added
+
+
+def render_bodies(template: str, context: dict) -> tuple[str, str]:
+    """The text and HTML bodies of `email/<template>`."""
+    context = {"org_name": current_app.config["VIGIL_ORG_NAME"], **context}
+    return (
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", **context),
+    )
 
 
 # Flask-Mail's UTF-8, with quoted-printable bodies: every line stays short (SMTP

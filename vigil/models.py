@@ -238,7 +238,10 @@ class OutboxStatus:
 class OutboxMessage(db.Model):
     """An email waiting to be sent, written in the same transaction as its cause.
 
-    Once sent, recipient and bodies are cleared: the outbox keeps metadata only.
+    A message to a person names its `template` and `context`; the worker renders it
+    (with a fresh private link) just before sending, so the request that caused it
+    renders nothing and no link waits in the table. Once sent, recipient, context
+    and bodies are cleared: the outbox keeps metadata only.
     """
 
     __tablename__ = "outbox_messages"
@@ -258,6 +261,10 @@ class OutboxMessage(db.Model):
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Encrypted)
     body_html: Mapped[str | None] = mapped_column(Encrypted)
+    template: Mapped[str | None] = mapped_column(String(60))
+    # What the template needs beyond the person and the event (JSON), encrypted: an
+    # organiser's message is in it.
+    context: Mapped[str | None] = mapped_column(Encrypted)
     calendar: Mapped[str | None] = mapped_column(Text)
     calendar_filename: Mapped[str | None] = mapped_column(String(120))
     # Only for non-essential messages: where the person can opt out.

@@ -67,7 +67,7 @@ def has_recent(owner, kinds: tuple[str, ...], since: datetime) -> bool:
 # What a settled message keeps: metadata only. The outbox must not become a second
 # copy of personal data once its job is done.
 _CLEARED = dict.fromkeys(
-    ("recipient", "subject", "body_text", "body_html", "calendar", "unsubscribe_url")
+    ("recipient", "subject", "body_text", "body_html", "context", "calendar", "unsubscribe_url")
 )
 
 
@@ -88,6 +88,12 @@ class Claimed:
     unsubscribe_url: str | None
     message_id: str
     created_at: datetime
+    # A message still to be rendered: its template, context and person.
+    template: str | None = None
+    context: str | None = None
+    event_id: int | None = None
+    rsvp_id: int | None = None
+    signup_id: int | None = None
 
 
 _COPIED = [f for f in Claimed.__dataclass_fields__ if f != "claim"]

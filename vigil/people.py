@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -111,6 +111,39 @@ def issue_token(person: Person) -> str:
 
 def _owner_name(person: Person) -> str:
     return "rsvp" if isinstance(person, Rsvp) else "signup"
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A private link made while an email was rendered, to be stored once it is: the
+    rendering reads only, so the database write lock is held for the insert alone."""
+
+    model: type
+    person_id: int
+    token_hash: str
+    feed: bool = False  # a personal calendar feed address, which replaces the old one
+
+
+def new_link(person: Person, feed: bool = False) -> tuple[str, NewLink]:
+    """A token for an email, and what `store_links` keeps of it (its hash)."""
+    token, token_hash = new_token()
+    return token, NewLink(type(person), person.id, token_hash, feed)
+
+
+def store_links(links: list[NewLink]) -> None:
+    """Keep the hashes of links made for emails; a feed address replaces the old one."""
+    for link in links:
+        if link.feed:
+            db.session.execute(
+                update(VolunteerSignup)
+                .where(VolunteerSignup.id == link.person_id)
+                .values(feed_token_hash=link.token_hash)
+            )
+            continue
+        owner = "rsvp_id" if link.model is Rsvp else "signup_id"
+        token_model = _KINDS[link.model].token_model
+        db.session.add(token_model(token_hash=link.token_hash, **{owner: link.person_id}))
+    db.session.flush()
 
 
 def find_by_token(model: type[Person], token: str) -> Person | None:

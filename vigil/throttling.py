@@ -5,10 +5,8 @@ or Redis shared by several processes — never holds an IP address or an email
 address, and a hash cannot be reversed by hashing a list of likely addresses.
 """
 
-import functools
 import hashlib
 import hmac
-import time
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
@@ -71,27 +69,6 @@ def _address_part(name: str) -> str | None:
 
 def account_key() -> str:
     return "login:" + _digest(normalise_email(request.form.get("email", "")[:254]))
-
-
-def even_timing(view):
-    """Answer no sooner than VIGIL_FORM_MIN_SECONDS after the request came in.
-
-    A new RSVP stores a row and renders an email; a repeat from a known address
-    does less. Without a floor, the time taken would tell a stranger whether an
-    address had RSVPed, though the page is the same byte for byte.
-    """
-
-    @functools.wraps(view)
-    def timed(*args, **kwargs):
-        started = time.monotonic()
-        response = view(*args, **kwargs)
-        if request.method == "POST":
-            left = current_app.config["VIGIL_FORM_MIN_SECONDS"] - (time.monotonic() - started)
-            if left > 0:
-                time.sleep(left)
-        return response
-
-    return timed
 
 
 def form_limits(per_client: str, per_address: str):

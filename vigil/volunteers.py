@@ -24,7 +24,6 @@ from .event_rules import shift_problems
 from .events import is_live, lock_event
 from .extensions import db
 from .models import Event, EventStatus, Role, Shift, ShiftAssignment, VolunteerSignup, utcnow
-from .tokens import new_token
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +179,6 @@ def sign_up(
     shifts = _check_shifts(event, shift_ids, now)
     _check_phone(shifts, phone)
     # Known and new addresses run the same statements from here on (see rsvps).
-    feed_token, feed_token_hash = new_token()
     existing, added = people.add_unless_known(
         VolunteerSignup,
         event,
@@ -189,14 +187,13 @@ def sign_up(
         phone=_needed_phone(shifts, phone),
         languages=(languages or "").strip() or None,
         notes=(notes or "").strip() or None,
-        feed_token_hash=feed_token_hash,
         created_at=now,
         updated_at=now,
     )
     _assign_new(added, shifts, now)
     recently = people.link_sent_recently(added or existing, emails.VOLUNTEER_LINK_KINDS, now)
     if added is not None:
-        emails.queue_volunteer_confirmation(added, feed_token)
+        emails.queue_volunteer_confirmation(added)
         log.info("volunteer signed up signup=%s event=%s", added.id, event.id)
         return SignupResult(added, was_new=True)
     if not recently:

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from . import outbox, retention, rsvps
-from .database import flush_deleted_data
+from . import emails, outbox, people, retention, rsvps
+from .database import begin_read_only, flush_deleted_data
 from .extensions import db
 from .logs import describe_exception
 from .mail import build_message
@@ -51,8 +51,37 @@ class WorkerSettings:
         )
 
 
+def render_batch(batch: list[outbox.Claimed]) -> tuple[list[outbox.Claimed], list[outbox.Outcome]]:
+    """Render each claimed message with its own private link: (ready, refused).
+
+    Each is read in a read-only transaction and its link stored in a short write of
+    its own, so the database write lock is never held while a template renders.
+    A message whose person was erased meanwhile, or that cannot be rendered, fails
+    alone.
+    """
+    ready, refused = [], []
+    for message in batch:
+        if message.template is None:  # queued already rendered
+            ready.append(message)
+            continue
+        try:
+            begin_read_only()
+            rendered, links = emails.render(message)
+            db.session.rollback()
+            people.store_links(links)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            reason = f"cannot be rendered: {type(exc).__name__}"
+            refused.append(outbox.Outcome(message, "failed", reason))
+        else:
+            ready.append(rendered)
+    return ready, refused
+
+
 def deliver_batch(transport, settings: WorkerSettings) -> Counter:
-    """Claim one batch, deliver it over one connection, then record every outcome at once.
+    """Claim one batch, render it, deliver it over one connection, then record every
+    outcome at once.
 
     Outcomes are written in one short transaction after sending, so no database lock
     is held while the mail server is talking. Returns counts by outcome.
@@ -65,10 +94,11 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
     # worker can reclaim a message this one is still delivering.
     lease = settings.lease.total_seconds()
     deadline = time.monotonic() + lease - min(2 * settings.timeout, lease / 2)
-    outcomes: list[outbox.Outcome] = []
+    ready, outcomes = render_batch(batch)
+    done = 0  # messages of `ready` with an outcome
     try:
         with transport.session() as send:
-            for message in batch:
+            for message in ready:
                 if time.monotonic() > deadline:
                     break  # the lease is running out: leave the rest to the next claim
                 try:
@@ -82,10 +112,12 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
                     outcomes.append(outbox.Outcome(message, "failed", reason))
                 else:
                     outcomes.append(outbox.Outcome(message, "sent"))
+                done += 1
     except TemporaryFailure as exc:  # no connection at all: the rest of the batch waits
         log.warning("mail server unavailable (%s)", exc)
-        outcomes += [outbox.Outcome(m, "retry", str(exc)) for m in batch[len(outcomes) :]]
-    outcomes += [outbox.Outcome(m, "released") for m in batch[len(outcomes) :]]
+        outcomes += [outbox.Outcome(m, "retry", str(exc)) for m in ready[done:]]
+        done = len(ready)
+    outcomes += [outbox.Outcome(m, "released") for m in ready[done:]]
     outbox.settle(outcomes, settings.retry)
     db.session.commit()
     for outcome in outcomes:

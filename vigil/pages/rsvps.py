@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms.base import CsrfOnlyForm, invalid_status
 from ..forms.people import EraseRsvpForm, ManageRsvpForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
-from ..throttling import even_timing, form_limits
+from ..throttling import form_limits
 from .events import event_or_404, render_event_page
 from .private_pages import Action, private_page
 
@@ -25,7 +25,6 @@ _OUTCOME = "rsvp_outcome"
 
 @bp.post("/events/<slug>/rsvp")
 @form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
-@even_timing
 def create(slug: str):
     """Raises NotFound for an unknown or draft event; 429 past the rate limits."""
     event = event_or_404(slug)

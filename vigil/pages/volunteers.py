@@ -14,7 +14,7 @@ from ..forms.base import CsrfOnlyForm, invalid_status
 from ..forms.people import AddShiftsForm, DropShiftForm, VolunteerForm, WithdrawForm
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
-from ..throttling import even_timing, form_limits
+from ..throttling import form_limits
 from .calendars import calendar_response, etag_of
 from .events import event_or_404
 from .private_pages import Action, private_page
@@ -63,7 +63,6 @@ def render_signup(event: Event, form: VolunteerForm, error=None, status=200):
 
 @bp.route("/events/<slug>/volunteer", methods=["GET", "POST"])
 @form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
-@even_timing
 def signup(slug: str):
     """Raises NotFound for unknown or draft events."""
     event = event_or_404(slug)

@@ -313,6 +313,43 @@ def test_role_and_shift_pages_permissions(
     assert client.get("/organiser/shifts/2147483648/edit").status_code == 404
 
 
+# On SQLite the request holds the write lock throughout, so no one else can remove it.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_shift_another_organiser_removed_meanwhile_answers_not_found(
+    app, make_event, make_roles, signed_in, monkeypatch
+):
+    """Asked to confirm, the page counts the people again: by then the shift may be gone."""
+    import dataclasses
+
+    from vigil.pages.organiser import volunteer_roles
+
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        volunteers.sign_up(db.session.get(Event, event.id), email="a@x.org", shift_ids=[leaflets])
+        db.session.commit()
+    client = signed_in("organiser", [event])
+    html = client.get(f"/organiser/shifts/{leaflets}/remove").get_data(as_text=True)
+    refuse = volunteers.remove_shift
+
+    def removed_by_someone_else(shift, confirmed=True):
+        with app.app_context():  # another organiser's request, committed first
+            from vigil.models import Shift
+
+            refuse(db.session.get(Shift, shift.id))
+            db.session.commit()
+        raise volunteers.NeedsConfirmation()
+
+    removals = volunteer_roles._REMOVALS
+    monkeypatch.setitem(
+        removals, "shift", dataclasses.replace(removals["shift"], remove=removed_by_someone_else)
+    )
+    answer = client.post(
+        f"/organiser/shifts/{leaflets}/remove", data={"csrf_token": csrf_token(html)}
+    )
+    assert answer.status_code == 404
+
+
 def test_removing_a_role_removes_its_shifts_and_tells_their_people(
     app, make_event, make_roles, signed_in
 ):

@@ -100,7 +100,8 @@ def _toml_value(value) -> str:
 
 def _toml_table(header: str, table: dict, indent="") -> list[str]:
     lines = ["", f"{indent}[[{header}]]"]
-    lines += [f"{indent}{k} = {_toml_value(v)}" for k, v in table.items() if k not in ("roles", "shifts")]
+    plain = {k: v for k, v in table.items() if k not in ("roles", "shifts")}
+    lines += [f"{indent}{k} = {_toml_value(v)}" for k, v in plain.items()]
     return lines
 
 

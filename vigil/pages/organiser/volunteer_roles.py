@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -116,10 +116,12 @@ def edit_shift(shift: Shift, event: Event):
     form = ShiftForm()
     values = _shift_values(form, event) if form.validate_on_submit() else None
     if values is not None:
+        shift_id = shift.id
         with organiser_change(volunteers.ShiftProblem) as change:
             told = volunteers.update_shift(shift, **values)
             change.audit("edit shift", event, rows=told or None)
-        if change.refusal:  # the shift is read afresh for the page
+        if change.refusal:  # the shift is read afresh for the page, if it is still there
+            shift = db.session.get(Shift, shift_id) or abort(404)
             getattr(form, change.refusal.field).errors = [change.refusal.message]
         else:
             flash(emailed_notice(_("Shift saved"), told))
@@ -162,10 +164,12 @@ def _confirm_removal(name: str, thing, event: Event):
         status = 422
         confirmed = form.validate_on_submit()
         if confirmed or CsrfOnlyForm().validate_on_submit():
+            kind, thing_id = type(thing), thing.id
             with organiser_change(volunteers.NeedsConfirmation) as change:
                 told = removal.remove(thing, confirmed=confirmed)
                 change.audit(f"remove {name}", event, rows=told or None)
-            if change.refusal:
+            if change.refusal:  # counted afresh, if another organiser has not removed it
+                thing = db.session.get(kind, thing_id) or abort(404)
                 people = removal.people(thing)
                 form.confirm.errors = [change.refusal.message]
             else:

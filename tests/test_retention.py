@@ -290,3 +290,35 @@ def test_a_dump_holds_no_one_in_clear_while_they_are_kept(
     with app.app_context():
         rsvp = db.session.scalars(select(Rsvp)).one()
         assert (rsvp.email, rsvp.name) == (PEOPLE["email"], PEOPLE["name"])
+
+
+def test_a_dump_holds_no_private_link_while_messages_wait(
+    app, make_event, make_roles, database_url
+):
+    """Links are made when a message is sent, so none waits in the outbox: not for a
+    new RSVP, a repeated one, a volunteer (with a feed address), nor an optional
+    organiser message, which carries List-Unsubscribe."""
+    from vigil import attendees, emails, rsvps
+
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        rsvp = rsvps.create_rsvp(stored, email=PEOPLE["email"], wants_updates=True).rsvp
+        emails.queue_manage_link(rsvp)
+        volunteers.sign_up(stored, email=PEOPLE["volunteer"], shift_ids=[leaflets])
+        attendees.message_attendees(
+            stored, subject="Meet at 10", body="Bring water.", audience="updates", message_key="m1"
+        )
+        db.session.commit()
+        kinds = set(db.session.scalars(select(OutboxMessage.kind)))
+        db.session.remove()
+    assert {"rsvp_confirmed", "rsvp_manage_link", "volunteer_confirmed"} <= kinds
+    assert "organiser_message" in kinds
+    data = database_bytes(app, database_url)
+    for path in (b"/rsvp/", b"/volunteer/"):
+        assert path not in data
+    mail = sent_mail(app)  # and once sent, every one of them has its link
+    assert len(mail) == len(kinds) and all(
+        b"/rsvp/" in m.as_bytes() or b"/volunteer/" in m.as_bytes() for m in mail
+    )

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from vigil import rsvps
 from vigil.extensions import db
-from vigil.models import Event, OutboxMessage, OutboxStatus
+from vigil.models import Event, OutboxMessage, OutboxStatus, Rsvp
 from vigil.worker import drain
 
 
@@ -420,3 +420,20 @@ def test_a_refused_sender_is_retried_on_4xx_and_failed_on_5xx(
     assert drain_now(smtp_app) == {outcome: 1}
     (row,) = outbox_rows(smtp_app)
     assert row.last_error == f"SMTPSenderRefused {code}"
+
+
+def test_a_message_whose_person_was_erased_after_the_claim_fails_alone(ctx, make_event):
+    """The claim is committed before rendering: an erasure can come in between."""
+    from vigil import outbox, people, worker
+
+    event = make_event()
+    queue_rsvps(ctx, event, 2)
+    batch = outbox.claim_due(10, timedelta(seconds=60))
+    db.session.commit()
+    gone = db.session.scalars(select(Rsvp).order_by(Rsvp.id)).first()
+    people.erase(gone)
+    db.session.commit()
+    ready, refused = worker.render_batch(batch)
+    assert [m.rsvp_id for m in ready] == [gone.id + 1]
+    assert "/rsvp/" in ready[0].body_text
+    assert [(o.message.rsvp_id, o.result) for o in refused] == [(gone.id, "failed")]

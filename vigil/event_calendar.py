@@ -109,6 +109,20 @@ def shifts_attachment(signup, struck: tuple = ()) -> tuple[bytes, str]:
     return build_calendar([*shift_entries(signup), *struck], method="PUBLISH"), "shifts.ics"
 
 
+# Built files by everything in them: a worker sending a thousand confirmations
+# builds the file once, and a changed event can never get an old file.
+_ATTACHMENTS: dict[tuple, tuple[bytes, str]] = {}
+_ATTACHMENTS_KEPT = 64
+
+
 def attachment_for(event: Event) -> tuple[bytes, str]:
     """The event's .ics for an email: METHOD:PUBLISH, no organiser, no attendees."""
-    return build_calendar([entry_for(event)], method="PUBLISH"), f"{event.slug}.ics"
+    entry = entry_for(event)
+    key = (entry, event.slug)
+    found = _ATTACHMENTS.get(key)
+    if found is None:
+        found = build_calendar([entry], method="PUBLISH"), f"{event.slug}.ics"
+        if len(_ATTACHMENTS) >= _ATTACHMENTS_KEPT:
+            _ATTACHMENTS.pop(next(iter(_ATTACHMENTS)))  # the oldest
+        _ATTACHMENTS[key] = found
+    return found

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from . import emails, outbox, people, retention, rsvps
 from .database import begin_read_only, flush_deleted_data
@@ -54,29 +55,44 @@ class WorkerSettings:
 def render_batch(batch: list[outbox.Claimed]) -> tuple[list[outbox.Claimed], list[outbox.Outcome]]:
     """Render each claimed message with its own private link: (ready, refused).
 
-    Each is read in a read-only transaction and its link stored in a short write of
-    its own, so the database write lock is never held while a template renders.
-    A message whose person was erased meanwhile, or that cannot be rendered, fails
-    alone.
+    Rendering reads only; the links are stored afterwards in one short write, so
+    the database write lock is never held while a template renders. A message that
+    cannot be rendered, or whose person was erased meanwhile, fails alone.
     """
-    ready, refused = [], []
+    ready, refused, rendered = [], [], []
+    begin_read_only()
     for message in batch:
         if message.template is None:  # queued already rendered
             ready.append(message)
             continue
         try:
-            begin_read_only()
-            rendered, links = emails.render(message)
-            db.session.rollback()
-            people.store_links(links)
-            db.session.commit()
+            rendered.append(emails.render(message))
         except Exception as exc:
             db.session.rollback()
-            reason = f"cannot be rendered: {type(exc).__name__}"
-            refused.append(outbox.Outcome(message, "failed", reason))
-        else:
-            ready.append(rendered)
+            begin_read_only()
+            refused.append(outbox.Outcome(message, "failed", _cannot_render(exc)))
+    db.session.rollback()
+    try:
+        people.store_links([link for _, links in rendered for link in links])
+        db.session.commit()
+    except IntegrityError:  # someone was erased since: store each that still can be
+        db.session.rollback()
+        for message, links in rendered:
+            try:
+                people.store_links(links)
+                db.session.commit()
+            except IntegrityError as exc:
+                db.session.rollback()
+                refused.append(outbox.Outcome(message, "failed", _cannot_render(exc)))
+            else:
+                ready.append(message)
+    else:
+        ready.extend(message for message, _ in rendered)
     return ready, refused
+
+
+def _cannot_render(exc: Exception) -> str:
+    return f"cannot be rendered: {type(exc).__name__}"
 
 
 def deliver_batch(transport, settings: WorkerSettings) -> Counter:

@@ -1,6 +1,10 @@
 """Outbox delivery throughput: N queued messages to a local SMTP sink.
 
-    .venv/bin/python tests/bench/bench_outbox.py [--messages 10000]
+    .venv/bin/python tests/bench/bench_outbox.py [--messages 10000] [--prerendered]
+
+By default the messages are queued by real RSVPs, as the app queues them, so the
+worker renders each one (its template, its private link, its calendar file) before
+sending it; `--prerendered` queues finished messages instead and times delivery alone.
 
 Reports messages per second for one worker on SQLite and for one and two workers on
 PostgreSQL (VIGIL_TEST_POSTGRES_URL, default the local server). Each worker is a
@@ -15,20 +19,22 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import create_postgres_database, drop_postgres_database, free_port  # noqa: E402
 
-from vigil import create_app  # noqa: E402
+from vigil import create_app, rsvps  # noqa: E402
 from vigil.crypto import new_key  # noqa: E402
+from vigil.event_files import seed  # noqa: E402
 from vigil.extensions import db  # noqa: E402
-from vigil.models import OutboxMessage  # noqa: E402
+from vigil.models import Event, OutboxMessage  # noqa: E402
 
 
 class Sink:
@@ -42,7 +48,7 @@ class Sink:
         return "250 OK"
 
 
-def fill_outbox(database_url: str, count: int) -> None:
+def fill_outbox(database_url: str, count: int, prerendered: bool) -> None:
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -55,6 +61,16 @@ def fill_outbox(database_url: str, count: int) -> None:
     now = datetime.now(UTC)
     with app.app_context():
         db.create_all()
+        if not prerendered:
+            seed(date.today())
+            event = db.session.scalars(select(Event).order_by(Event.starts_at.desc())).first()
+            for i in range(count):
+                rsvps.create_rsvp(event, email=f"p{i}@example.org")
+                if i % 500 == 499:
+                    db.session.commit()
+            db.session.commit()
+            db.engine.dispose()
+            return
         rows = [
             dict(
                 kind="bench",
@@ -109,6 +125,7 @@ def run_workers(database_url: str, port: int, workers: int, sink: Sink, count: i
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--prerendered", action="store_true")
     args = parser.parse_args()
     n = args.messages
     # One data key for the filling app and the worker processes, which have their own
@@ -121,13 +138,13 @@ def main():
     try:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.sqlite3"
-            fill_outbox(url, n)
+            fill_outbox(url, n, args.prerendered)
             sink.count = 0
             results.append(("SQLite", 1, run_workers(url, controller.port, 1, sink, n)))
         for workers in (1, 2):
             url = create_postgres_database()
             try:
-                fill_outbox(url, n)
+                fill_outbox(url, n, args.prerendered)
                 sink.count = 0
                 results.append(
                     ("PostgreSQL", workers, run_workers(url, controller.port, workers, sink, n))
@@ -136,7 +153,8 @@ def main():
                 drop_postgres_database(url)
     finally:
         controller.stop()
-    print(f"{n} messages, batch size {os.environ.get('VIGIL_MAIL_BATCH_SIZE', 50)}")
+    queued = "finished messages" if args.prerendered else "messages queued by RSVPs, rendered"
+    print(f"{n} {queued}, batch size {os.environ.get('VIGIL_MAIL_BATCH_SIZE', 50)}")
     print(f"{'database':<12}{'workers':>8}{'seconds':>10}{'messages/s':>12}")
     for name, workers, seconds in results:
         print(f"{name:<12}{workers:>8}{seconds:>10.2f}{n / seconds:>12.0f}")

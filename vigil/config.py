@@ -112,7 +112,6 @@ def load_config(instance_path: str) -> dict:
         # Public form posts take at least this long, new address or known (timing).
         # How many reverse proxies in front set X-Forwarded-For / -Proto (0: none).
         "VIGIL_PROXIES": _env_int("VIGIL_PROXIES", 0),
-        "VIGIL_LOGIN_FAILURE_DELAY_SECONDS": _env_float("VIGIL_LOGIN_FAILURE_DELAY_SECONDS", 0.5),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 64 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -102,8 +102,7 @@ def login():
         if organiser is None:
             # The account tried, if there is one, so admins see who is being targeted.
             audit.record(organisers.find_organiser(form.email.data[:254]), "failed log-in")
-            db.session.commit()
-            time.sleep(current_app.config["VIGIL_LOGIN_FAILURE_DELAY_SECONDS"])
+            db.session.commit()  # no pause: the attempt limits bound guessing, not a sleep
             return render_template(
                 "organiser/login.html",
                 form=form,

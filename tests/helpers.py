@@ -3,7 +3,12 @@
 import email
 import email.policy
 import re
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import event
+
+from vigil.extensions import db
 
 
 def csrf_token(html: str) -> str:
@@ -78,9 +83,25 @@ SESSION_ACTIONS = ("log in", "log out", "failed log-in")
 
 def audited(app) -> list[tuple[str, int | None]]:
     """(action, rows) of the audit trail in order, leaving out log-ins and log-outs."""
-    from vigil.extensions import db
     from vigil.models import AuditEntry
 
     with app.app_context():
         entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id))
         return [(e.action, e.rows) for e in entries if e.action not in SESSION_ACTIONS]
+
+
+@contextmanager
+def recorded_statements(app):
+    """Every SQL statement the app sends meanwhile, with its values left out."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -2,7 +2,7 @@
 
 import threading
 
-from helpers import csrf_token
+from helpers import csrf_token, recorded_statements
 from sqlalchemy import func, select
 
 from vigil import rsvps
@@ -141,3 +141,24 @@ def test_a_waitlisted_update_racing_a_promotion_never_overfills(app, make_event,
                 select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.status == "confirmed")
             ).all()
             assert sum(r.places for r in confirmed) <= 1
+
+
+def test_an_rsvp_holds_the_lock_only_for_the_capacity_check_and_the_write(
+    app, client, make_event, engine_name
+):
+    """The form is read and checked first; the lock (SQLite's write lock, PostgreSQL's
+    row lock) is taken at the capacity check, and what it covers touches only the
+    event, its RSVPs and the outbox."""
+    event = make_event(capacity=10)
+    token = csrf_token(client.get(f"/events/{event.slug}").get_data(as_text=True))
+    data = {"csrf_token": token, "email": "lock@example.org", "guests": "0", "consent": "y"}
+    with recorded_statements(app) as statements:
+        assert client.post(f"/events/{event.slug}/rsvp", data=data).status_code == 303
+    locking = "BEGIN IMMEDIATE" if engine_name == "sqlite" else "FOR UPDATE"
+    [start] = [i for i, s in enumerate(statements) if locking in s]
+    assert any("FROM events" in s for s in statements[:start]), "the event is read first"
+    assert any(s.startswith("INSERT INTO rsvps") for s in statements[start:])
+    tables = {"events", "rsvps", "outbox_messages", "rsvp_tokens"}
+    for statement in statements[start + 1 :]:
+        named = {w for w in statement.replace(",", " ").split() if w in tables | {"organisers"}}
+        assert named <= tables, statement

@@ -4,33 +4,15 @@ an account: same status, same page, and the same work, for known and unknown ali
 Checked by what a request does — its SQL statements, its emails, its password
 hashes — rather than by timing it: the same work cannot take different time."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from helpers import csrf_token, login
-from sqlalchemy import event, func, select, update
+from helpers import csrf_token, login, recorded_statements
+from sqlalchemy import func, select, update
 
 from vigil import volunteers
 from vigil.extensions import db
 from vigil.models import Event, OutboxMessage, utcnow
-
-
-@contextmanager
-def recorded_statements(app):
-    """Every SQL statement the app sends meanwhile, with its values left out."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def outbox_count(app) -> int:

@@ -36,8 +36,15 @@ def test_an_idle_organiser_is_sent_back_to_log_in(app, make_organiser):
 
 def test_every_page_is_kept_out_of_caches_unless_it_says_otherwise(client, make_event):
     event = make_event()
-    for path in ("/", f"/events/{event.slug}", "/organiser/login", "/no-such-page"):
+    for path in ("/organiser/login", "/no-such-page", f"/events/{event.slug}/rsvp/done"):
         assert client.get(path).headers["Cache-Control"] == "no-store", path
+    # Public pages say so: the event page holds this session's form token, so only
+    # the visitor's own browser may keep it, and always asks again before using it.
+    assert client.get("/").headers["Cache-Control"] == "public, no-cache"
+    assert client.get(f"/events/{event.slug}").headers["Cache-Control"] == "private, no-cache"
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "Saved.")]
+    assert client.get(f"/events/{event.slug}").headers["Cache-Control"] == "no-store"
     assert client.get("/calendar.ics").headers["Cache-Control"].startswith("public")
     with client.get("/static/style.css") as static:
         assert "no-store" not in static.headers.get("Cache-Control", "")

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.helpers import get_debug_flag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, crypto, database, errors, headers, logs, mail_files, templating
+from . import cli, crypto, database, errors, headers, logs, mail_files, page_cache, templating
 from .config import load_config
 from .extensions import babel, db, limiter, login_manager, mail, migrate
 from .pages import calendars as calendar_pages
@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     babel.init_app(app)
     database.init_database(app)
+    page_cache.init_page_cache(app)
     mail.init_app(app)
     mail_files.init_mail_files(app)
     limiter.init_app(app)

@@ -4,9 +4,15 @@ SQLite has no row locks, so every write transaction starts with `BEGIN IMMEDIATE
 the database write lock is taken before the first read, and two RSVPs can never both
 see the last free place. Read-only requests ask for a plain deferred `BEGIN` so that,
 in WAL mode, readers never wait for writers.
+
+The public forms read first (the event, the form's checks) in a deferred transaction
+and take the write lock only when they reach the capacity check and the insert (see
+`read_first` and `take_write_lock`), so a surge of RSVPs queues on the write alone.
 """
 
-from flask import Flask, request
+from functools import wraps
+
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -33,10 +39,15 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        if conn.get_execution_options().get("vigil_read_only"):
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get("vigil_read_only") or _reads_first()
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        conn.info["vigil_read_only"] = bool(read_only)
+
+
+def _reads_first() -> bool:
+    """Whether this request's first transaction is a read (see `read_first`); it is
+    asked once, so any later transaction of the request takes the write lock."""
+    return has_request_context() and g.pop("vigil_read_first", False)
 
 
 def init_database(app: Flask) -> None:
@@ -49,13 +60,41 @@ def init_database(app: Flask) -> None:
             @app.before_request
             def read_only_transaction():
                 # Organiser pages write an audit row for every look at personal data,
-                # so they take the write lock up front like any other write.
-                if (
-                    request.method in READ_ONLY_METHODS
-                    and not request.path.startswith("/organiser/")
-                    and not db.session().in_transaction()
+                # so they take the write lock up front like any other write. Nothing
+                # is opened here: a page served from the cache never touches the
+                # database at all.
+                if request.method in READ_ONLY_METHODS and not request.path.startswith(
+                    "/organiser/"
                 ):
-                    begin_read_only()
+                    g.vigil_read_first = True
+
+
+def read_first(view):
+    """Begin the request's first transaction as a read, whatever the method: for the
+    public forms, whose domain functions call `take_write_lock` (through
+    `events.lock_event`) before their first write."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.vigil_read_first = True
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def take_write_lock() -> None:
+    """On SQLite, end a read-only transaction so the next statement begins with
+    `BEGIN IMMEDIATE`; what was read is read again under the lock. Elsewhere, and in
+    a transaction that already holds the lock, nothing happens (PostgreSQL locks the
+    row itself). Raises RuntimeError if the read transaction holds unsaved changes."""
+    session = db.session()
+    if not (is_sqlite() and session.in_transaction()):
+        return
+    if not session.connection().info.get("vigil_read_only"):
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("changes made before the write lock was taken")
+    session.commit()
 
 
 def begin_read_only() -> None:

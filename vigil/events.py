@@ -7,6 +7,7 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
+from .database import take_write_lock
 from .errors import RsvpsClosed
 from .event_rules import is_slug
 from .extensions import db
@@ -217,10 +218,11 @@ def apply_event_changes(event: Event, changes: dict) -> EventChange:
 def lock_event(event: Event) -> Event:
     """Hold the event's row lock until commit, and reload it, so capacity checks are exact.
 
-    PostgreSQL takes a row lock (`SELECT ... FOR UPDATE`). On SQLite every write
-    transaction already began with `BEGIN IMMEDIATE` (see database.py), which holds
-    the database write lock; reading the row again is all that is left to do.
+    PostgreSQL takes a row lock (`SELECT ... FOR UPDATE`). On SQLite a write
+    transaction begins with `BEGIN IMMEDIATE`, which holds the database write lock; a
+    public form that read first ends its read here and begins that (see database.py).
     """
+    take_write_lock()
     locked = db.session.scalar(
         select(Event)
         .where(Event.id == event.id)

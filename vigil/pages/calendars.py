@@ -1,19 +1,20 @@
 """Calendar files over HTTP: one event's download and the public subscription feed.
 
 Responses carry ETag and Last-Modified and answer conditional requests with 304,
-so calendar apps polling every hour cost almost nothing. The feed's ETag comes
-from a cheap query, so a 304 never builds the feed.
+so calendar apps polling every hour cost almost nothing. The feed is built
+once per change and kept in the page cache, so a 304 costs no query.
 """
 
 import hashlib
-from collections import OrderedDict
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import get_locale
 
 from ..event_calendar import entry_for, event_file, feed_file
-from ..events import feed_events, feed_fingerprint, public_event
+from ..events import feed_events, public_event
+from ..page_cache import page_cache
+from ..public_state import feed_state
 
 bp = Blueprint("calendars", __name__)
 
@@ -68,29 +69,18 @@ def event_ics(slug: str):
     )
 
 
-# The last few feeds built by this process, by ETag: new subscribers between two
-# changes all get the same bytes without a rebuild.
-_FEEDS: OrderedDict[str, bytes] = OrderedDict()
-_FEEDS_KEPT = 4
-
-
-def _cached_feed(etag: str, build) -> bytes:
-    data = _FEEDS.get(etag)
-    if data is None:
-        data = build()
-        _FEEDS[etag] = data
-        while len(_FEEDS) > _FEEDS_KEPT:
-            _FEEDS.popitem(last=False)
-    return data
-
-
 @bp.get("/calendar.ics")
 def feed():
-    fingerprint, _latest = feed_fingerprint()
+    """From the page cache: a 304 costs no query at all while nothing has changed."""
     name = current_app.config["VIGIL_ORG_NAME"]
-    etag = etag_of("feed", fingerprint, name, current_app.config["VIGIL_BASE_URL"], get_locale())
+    locale = str(get_locale())
+
+    def etag(fingerprint: tuple) -> str:
+        return etag_of("feed", fingerprint, name, current_app.config["VIGIL_BASE_URL"], locale)
+
+    page = page_cache().page(
+        ("feed", "", locale), feed_state, lambda: feed_file(feed_events(), name), etag
+    )
     # No Last-Modified: an event leaving the feed (unpublished, or passed) changes it
     # without any newer timestamp, so only the ETag can say whether it changed.
-    return calendar_response(
-        etag, None, lambda: _cached_feed(etag, lambda: feed_file(feed_events(), name))
-    )
+    return calendar_response(page.etag, None, lambda: page.body)

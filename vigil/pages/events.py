@@ -15,13 +15,20 @@ from ..events import (
 )
 from ..forms.people import RsvpForm
 from ..models import Event
+from ..public_state import event_state, listing_state
+from .cached import cached_page
 
 bp = Blueprint("events", __name__)
 
 
 @bp.get("/")
 def index():
-    return render_template("events/index.html", listing=list_public_events())
+    return cached_page(
+        "home",
+        "",
+        listing_state,
+        lambda: render_template("events/index.html", listing=list_public_events()),
+    )
 
 
 def render_event_page(event: Event, form: RsvpForm | None = None, error=None, status=200):
@@ -56,4 +63,10 @@ def event_or_404(slug: str) -> Event:
 
 @bp.get("/events/<slug>")
 def show(slug: str):
-    return render_event_page(event_or_404(slug))
+    """From the page cache; raises NotFound for unknown slugs and drafts."""
+    return cached_page(
+        "event",
+        slug,
+        lambda: event_state(slug),
+        lambda: render_event_page(event_or_404(slug))[0],
+    )

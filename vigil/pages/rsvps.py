@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, session, ur
 from flask_babel import gettext as _
 
 from .. import rsvps
+from ..database import read_first
 from ..dates import format_span
 from ..errors import VigilError
 from ..events import RsvpWindow, needs_email_confirmation, places_left, rsvp_window
@@ -25,6 +26,7 @@ _OUTCOME = "rsvp_outcome"
 
 @bp.post("/events/<slug>/rsvp")
 @form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
+@read_first
 def create(slug: str):
     """Raises NotFound for an unknown or draft event; 429 past the rate limits."""
     event = event_or_404(slug)
@@ -44,9 +46,10 @@ def create(slug: str):
             return render_event_page(event, form, error=exc.message, status=exc.status_code)
         db.session.commit()
         status = result.status
-    # Only the outcome goes into the session: never the link, never the address.
-    session[_OUTCOME] = {"slug": event.slug, "status": status}
-    return redirect(url_for("rsvps.done", slug=event.slug), code=303)
+    # Only the outcome goes into the session: never the link, never the address. The
+    # slug is the address's own (the event is not read again after the commit).
+    session[_OUTCOME] = {"slug": slug, "status": status}
+    return redirect(url_for("rsvps.done", slug=slug), code=303)
 
 
 @bp.get("/events/<slug>/rsvp/done")

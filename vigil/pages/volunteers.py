@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_babel import gettext as _
 
 from .. import people, volunteers
+from ..database import read_first
 from ..errors import VigilError
 from ..event_calendar import shifts_file
 from ..events import is_live
@@ -14,7 +15,9 @@ from ..forms.base import CsrfOnlyForm, invalid_status
 from ..forms.people import AddShiftsForm, DropShiftForm, VolunteerForm, WithdrawForm
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
+from ..public_state import event_state
 from ..throttling import form_limits
+from .cached import cached_page
 from .calendars import calendar_response, etag_of
 from .events import event_or_404
 from .private_pages import Action, private_page
@@ -63,11 +66,17 @@ def render_signup(event: Event, form: VolunteerForm, error=None, status=200):
 
 @bp.route("/events/<slug>/volunteer", methods=["GET", "POST"])
 @form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
+@read_first
 def signup(slug: str):
     """Raises NotFound for unknown or draft events."""
-    event = event_or_404(slug)
     if request.method == "GET":
-        return render_signup(event, VolunteerForm(formdata=None))
+        return cached_page(
+            "volunteer",
+            slug,
+            lambda: event_state(slug),
+            lambda: render_signup(event_or_404(slug), VolunteerForm(formdata=None))[0],
+        )
+    event = event_or_404(slug)
     form = VolunteerForm()
     if not form.validate_on_submit():
         return render_signup(event, form, status=invalid_status(form))
@@ -95,8 +104,8 @@ def signup(slug: str):
         db.session.rollback()
         return render_signup(event_or_404(slug), form, error=exc.message, status=exc.status_code)
     db.session.commit()
-    session[_DONE] = event.slug
-    return redirect(url_for("volunteers.done", slug=event.slug), code=303)
+    session[_DONE] = slug  # the event is not read again after the commit
+    return redirect(url_for("volunteers.done", slug=slug), code=303)
 
 
 @bp.get("/events/<slug>/volunteer/done")

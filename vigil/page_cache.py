@@ -1,0 +1,298 @@
+"""Public pages and feeds rendered once per change, then served from memory.
+
+Every commit that touches what the public sees raises a generation number: the
+*content* generation for events, roles and shifts, the *tally* generation for
+RSVPs and sign-ups. The numbers live in this process, or in Redis when
+VIGIL_CACHE_URL is set, and then every app process and mail worker shares them.
+
+A cached page is served while both numbers stand still and time has not changed
+it. After a tally change (an RSVP), the page's state is read again (public_state.py,
+a query or two) and the page is rendered again only if what it shows has changed;
+after a content change it is always rendered again. With Redis, rendered pages are
+shared too, so one process's render serves the others.
+"""
+
+import hashlib
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import redis
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from .models import utcnow
+from .public_state import PageState
+
+log = logging.getLogger(__name__)
+
+CONTENT_TABLES = frozenset({"events", "roles", "shifts"})
+TALLY_TABLES = frozenset({"rsvps", "volunteer_signups", "shift_assignments"})
+_CHANGED = "vigil_public_changes"
+# Without a shared store, a change made by another process (a mail worker expiring
+# unconfirmed RSVPs) shows within this long.
+LOCAL_RECHECK = timedelta(seconds=10)
+# With one, a change whose announcement failed (Redis down) shows within this long.
+SHARED_RECHECK = timedelta(minutes=5)
+SHARED_PAGE_SECONDS = 3600
+_LOCK_STRIPES = 64
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    body: bytes
+    etag: str
+    rendered_at: datetime
+
+
+@dataclass(frozen=True)
+class _Entry:
+    page: CachedPage
+    generations: tuple[int, int]  # (content, tally) when the entry was last checked
+    shows: tuple
+    recheck_at: datetime
+
+
+class LocalGenerations:
+    """The generation numbers of this process alone."""
+
+    shared = False
+
+    def __init__(self):
+        self._numbers = (0, 0)
+        self._lock = threading.Lock()
+
+    def read(self) -> tuple[int, int]:
+        return self._numbers
+
+    def bump(self, content: bool) -> None:
+        with self._lock:
+            old_content, old_tally = self._numbers
+            self._numbers = (old_content + int(content), old_tally + 1)
+
+
+class RedisGenerations:
+    """The generation numbers every process shares, in two Redis counters."""
+
+    shared = True
+
+    def __init__(self, client: redis.Redis, prefix: str):
+        self.client = client
+        self.keys = (prefix + "content", prefix + "tally")
+
+    def read(self) -> tuple[int, int]:
+        content, tally = self.client.mget(self.keys)
+        return int(content or 0), int(tally or 0)
+
+    def bump(self, content: bool) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        if content:
+            pipe.incr(self.keys[0])
+        pipe.incr(self.keys[1])
+        pipe.execute()
+
+
+class PageCache:
+    def __init__(self, generations, client: redis.Redis | None = None, prefix: str = ""):
+        self.generations = generations
+        self.client = client
+        self.prefix = prefix
+        self._entries: dict[tuple, _Entry] = {}
+        # Striped, so a flood of made-up addresses cannot grow a lock per key.
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+        self.renders = 0  # how often this process rendered a page (tests, benchmarks)
+
+    def page(
+        self,
+        key: tuple,
+        state: Callable[[], PageState | None],
+        render: Callable[[], bytes],
+        etag: Callable[[tuple], str] | None = None,
+    ) -> CachedPage | None:
+        """The page for `key`; None when `state()` says it does not exist (a 404).
+
+        `render()` runs only when the page is missing or out of date, and one thread
+        of this process at a time renders a given page; the others wait for it.
+        `etag(shows)`, when given, names the page by its state rather than its bytes
+        (feeds, whose bytes carry a timestamp).
+        """
+        generations = self._read_generations()
+        if generations is None:  # the shared store is down: serve, uncached
+            return self._fresh_page(key, state, render, etag)
+        entry = self._entries.get(key)
+        if self._holds(entry, generations):
+            return entry.page
+        with self._locks[zlib.crc32(repr(key).encode()) % _LOCK_STRIPES]:
+            generations = self._read_generations() or generations
+            entry = self._entries.get(key)
+            if self._holds(entry, generations):
+                return entry.page
+            current = state()
+            if current is None:
+                self._entries.pop(key, None)
+                return None
+            if entry and entry.generations[0] == generations[0] and entry.shows == current.shows:
+                page = entry.page
+            else:
+                page = self._shared_page(key, generations[0], current.shows)
+                if page is None:
+                    page = self._render(render, etag, current.shows)
+                    self._share(key, generations[0], current.shows, page)
+            self._entries[key] = _Entry(
+                page, generations, current.shows, self._recheck_at(current.valid_until)
+            )
+            return page
+
+    def changed(self, content: bool) -> None:
+        """Called after a commit that changed what the public sees."""
+        try:
+            self.generations.bump(content)
+        except redis.RedisError as exc:
+            # This process forgets its pages; the others recheck within SHARED_RECHECK.
+            log.error("page cache: could not announce a change: %s", type(exc).__name__)
+            self._entries.clear()
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        """How many pages this process holds."""
+        return len(self._entries)
+
+    # ------------------------------------------------------------ internals
+
+    def _read_generations(self) -> tuple[int, int] | None:
+        try:
+            return self.generations.read()
+        except redis.RedisError as exc:
+            log.warning("page cache: store unavailable: %s", type(exc).__name__)
+            return None
+
+    def _holds(self, entry: _Entry | None, generations: tuple[int, int]) -> bool:
+        if entry is None or entry.generations != generations:
+            return False
+        return utcnow() < entry.recheck_at
+
+    def _recheck_at(self, valid_until: datetime | None) -> datetime:
+        limit = utcnow() + (SHARED_RECHECK if self.generations.shared else LOCAL_RECHECK)
+        return min(valid_until, limit) if valid_until else limit
+
+    def _fresh_page(self, key, state, render, etag) -> CachedPage | None:
+        current = state()
+        return None if current is None else self._render(render, etag, current.shows)
+
+    def _render(self, render, etag, shows: tuple) -> CachedPage:
+        body = render()
+        self.renders += 1
+        tag = etag(shows) if etag else hashlib.sha256(body).hexdigest()[:32]
+        return CachedPage(body, tag, utcnow())
+
+    def _shared_key(self, key: tuple, content: int, shows: tuple) -> str:
+        digest = hashlib.sha256(repr((key, content, shows)).encode()).hexdigest()[:32]
+        return f"{self.prefix}page:{digest}"
+
+    def _shared_page(self, key: tuple, content: int, shows: tuple) -> CachedPage | None:
+        if self.client is None:
+            return None
+        try:
+            stored = self.client.hmget(self._shared_key(key, content, shows), "body", "etag")
+        except redis.RedisError:
+            return None
+        body, etag = stored
+        if body is None or etag is None:
+            return None
+        return CachedPage(body, etag.decode(), utcnow())
+
+    def _share(self, key: tuple, content: int, shows: tuple, page: CachedPage) -> None:
+        if self.client is None:
+            return
+        name = self._shared_key(key, content, shows)
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hset(name, mapping={"body": page.body, "etag": page.etag})
+            pipe.expire(name, SHARED_PAGE_SECONDS)
+            pipe.execute()
+        except redis.RedisError:
+            pass  # the next process renders it for itself
+
+
+# ---------------------------------------------------------------- change tracking
+
+
+def _note(session: Session, table_name: str | None) -> None:
+    if table_name in CONTENT_TABLES:
+        session.info.setdefault(_CHANGED, set()).add("content")
+    elif table_name in TALLY_TABLES:
+        session.info.setdefault(_CHANGED, set()).add("tally")
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__table__", None)
+        _note(session, getattr(table, "name", None))
+
+
+def _on_execute(state) -> None:
+    """Statements that bypass the unit of work (INSERT … ON CONFLICT, bulk UPDATEs)."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        _note(state.session, getattr(table, "name", None))
+
+
+def _after_commit(session: Session) -> None:
+    kinds = session.info.pop(_CHANGED, None)
+    if kinds and has_app_context():
+        cache = current_app.extensions.get("vigil_page_cache")
+        if cache is not None:
+            cache.changed(content="content" in kinds)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+_listening = False
+
+
+def _listen() -> None:
+    global _listening
+    if not _listening:
+        sa_event.listen(Session, "before_flush", _before_flush)
+        sa_event.listen(Session, "do_orm_execute", _on_execute)
+        sa_event.listen(Session, "after_commit", _after_commit)
+        sa_event.listen(Session, "after_rollback", _after_rollback)
+        _listening = True
+
+
+def _build_stamp(app: Flask) -> str:
+    """Changes when the templates or translations do, so pages rendered by an older
+    deployment are never served from Redis by a newer one."""
+    root = Path(app.root_path)
+    folders = [Path(app.template_folder), root / "translations"]
+    files = sorted(p for folder in folders if folder.is_dir() for p in folder.rglob("*"))
+    stats = [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files if p.is_file()]
+    return hashlib.sha256(repr(stats).encode()).hexdigest()[:12]
+
+
+def init_page_cache(app: Flask) -> None:
+    url = app.config.get("VIGIL_CACHE_URL") or app.config["RATELIMIT_STORAGE_URI"]
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # Apart from any other Vigil sharing the Redis server: another key, another database.
+        identity = app.config["SECRET_KEY"] + "\0" + app.config["SQLALCHEMY_DATABASE_URI"]
+        scope = hashlib.sha256(identity.encode()).hexdigest()[:12]
+        prefix = f"vigil:{scope}:{_build_stamp(app)}:"
+        generations = RedisGenerations(client, f"vigil:{scope}:")
+        app.extensions["vigil_page_cache"] = PageCache(generations, client, prefix)
+    else:
+        app.extensions["vigil_page_cache"] = PageCache(LocalGenerations())
+    _listen()
+
+
+def page_cache() -> PageCache:
+    return current_app.extensions["vigil_page_cache"]

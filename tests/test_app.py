@@ -80,7 +80,7 @@ def test_unknown_page_is_a_404_in_the_site_layout(client):
     assert response.status_code == 404
     html = response.get_data(as_text=True)
     assert "Page not found" in html
-    assert 'href="/static/style.css"' in html
+    assert 'href="/static/style.css?v=' in html
 
 
 def test_wrong_method_is_a_405_page(client):

@@ -7,7 +7,18 @@ from flask import Flask
 from flask.helpers import get_debug_flag
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, crypto, database, errors, headers, logs, mail_files, page_cache, templating
+from . import (
+    cli,
+    crypto,
+    database,
+    errors,
+    headers,
+    logs,
+    mail_files,
+    page_cache,
+    static_files,
+    templating,
+)
 from .config import load_config
 from .extensions import babel, db, limiter, login_manager, mail, migrate
 from .pages import calendars as calendar_pages
@@ -59,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     organiser_pages.init_login(login_manager)
     headers.init_headers(app)
+    static_files.init_static_files(app)
     templating.init_templating(app)
 
     app.register_blueprint(calendar_pages.bp)

@@ -1,10 +1,12 @@
 """Vigil under gunicorn. gunicorn reads this file by itself when started from the
 project folder: `gunicorn wsgi:app`.
 
-Threaded workers, one process per core: a request that waits on the database or a
-slow client holds a thread, not a whole process. Put nginx (or another buffering
-proxy) in front in production, so slow clients never reach gunicorn at all; the
-README has an example.
+Threaded workers, one process per core: a request that waits on the database holds
+a thread, not a whole process. Slow clients hold no thread at all: the worker
+(vigil/slow_clients.py, gthread underneath) reads each request in its event loop
+and gives it to a thread only once it has arrived, and closes a connection that
+has not sent its request within VIGIL_REQUEST_TIMEOUT seconds. So slow clients
+need no buffering proxy in front; a proxy is still the place for HTTPS.
 """
 
 import logging
@@ -20,14 +22,20 @@ SHARED_LIMITS = os.environ.get("RATELIMIT_STORAGE_URI", "memory://") != "memory:
 workers = int(
     os.environ.get("WEB_CONCURRENCY") or (multiprocessing.cpu_count() if SHARED_LIMITS else 1)
 )
-worker_class = "gthread"
-# Enough threads that a few slow or stalled clients leave most of them free, and no
-# more than the database connection pool holds (15).
+# gthread, except that a thread only ever gets a request that has fully arrived.
+worker_class = "vigil.slow_clients.BufferingThreadWorker"
+# Seconds a client has to send a request's head and (up to 64 KiB) body; a slower
+# one is closed before any thread sees it. gunicorn has no setting for this, so
+# post_worker_init hands it to the worker.
+REQUEST_TIMEOUT = float(os.environ.get("VIGIL_REQUEST_TIMEOUT", "10"))
+# Threads only run requests that have arrived, so they wait on the app and the
+# database alone: no more of them than the database connection pool holds (15).
 threads = int(os.environ.get("VIGIL_THREADS", "12"))
 # A worker that does not answer its heartbeat for this long is restarted.
 timeout = 30
 graceful_timeout = 20
-# Idle keep-alive connections are closed quickly: each holds a thread's attention.
+# Idle keep-alive connections are closed quickly: each holds a socket, and a place
+# among the worker's connections.
 keepalive = 2
 # Bounded request lines and headers (the app's own limit covers bodies).
 limit_request_line = 4094
@@ -59,3 +67,8 @@ def post_fork(server, worker):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
+
+
+def post_worker_init(worker):
+    """The request deadline, which gunicorn has no setting of its own for."""
+    worker.request_timeout = REQUEST_TIMEOUT

@@ -32,6 +32,29 @@ POSTGRES_ADMIN_URL = os.environ.get(
 ENGINES = [e for e in os.environ.get("VIGIL_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "postgresql: needs the PostgreSQL server (left out without it in ENGINES)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that run on PostgreSQL alone are deselected when VIGIL_TEST_ENGINES leaves
+    it out, so `VIGIL_TEST_ENGINES=sqlite` needs no PostgreSQL server at all."""
+    if "postgresql" in ENGINES:
+        return
+
+    def needs_postgresql(item) -> bool:
+        params = getattr(item, "callspec", None)
+        pinned = params is not None and params.params.get("database_url") == "postgresql"
+        return pinned or item.get_closest_marker("postgresql") is not None
+
+    deselected = [item for item in items if needs_postgresql(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not needs_postgresql(item)]
+
+
 def _admin_conninfo() -> str:
     url = make_url(POSTGRES_ADMIN_URL)
     return url.set(drivername="postgresql").render_as_string(hide_password=False)

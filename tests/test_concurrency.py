@@ -162,3 +162,58 @@ def test_an_rsvp_holds_the_lock_only_for_the_capacity_check_and_the_write(
     for statement in statements[start + 1 :]:
         named = {w for w in statement.replace(",", " ").split() if w in tables | {"organisers"}}
         assert named <= tables, statement
+
+
+def test_one_address_twice_at_once_without_a_limit_keeps_one_rsvp(app, make_event):
+    """Without a limit, RSVPs share the event's lock (PostgreSQL): the same address sent
+    twice at once still makes one RSVP, and both people get the ordinary answer."""
+    event = make_event(capacity=None)
+
+    def work(i, barrier):
+        with app.app_context():
+            stored = db.session.get(Event, event.id)
+            db.session.commit()  # no transaction held while waiting for the others
+            barrier.wait()
+            result = rsvps.create_rsvp(stored, email="Twice@Example.org")
+            db.session.commit()
+            return result.was_new
+
+    results = run_at_once(8, work)
+    assert sorted(results) == [False] * 7 + [True], results
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Rsvp)) == 1
+
+
+def test_a_crowd_without_a_limit_does_not_wait_for_one_another(app, make_event, engine_name):
+    """While one RSVP's transaction is open, another to the same event without a limit
+    goes through on PostgreSQL (a shared lock); an event with places, or a change to
+    the event itself, waits for it. SQLite has one writer at a time in every case."""
+    open_event, limited = make_event(capacity=None), make_event(capacity=10)
+    outcomes = {}
+
+    def second(event, key, change=False):
+        with app.app_context():
+            stored = db.session.get(Event, event.id)
+            if change:
+                rsvps.lock_event(stored).title = "Changed"
+            else:
+                rsvps.create_rsvp(stored, email=f"{key}@example.org")
+            db.session.commit()
+            outcomes[key] = "done"
+
+    for event, key, change in (
+        (open_event, "open", False),
+        (limited, "limited", False),
+        (open_event, "edit", True),
+    ):
+        with app.app_context():
+            rsvps.create_rsvp(db.session.get(Event, event.id), email=f"first-{key}@example.org")
+            thread = threading.Thread(target=second, args=(event, key, change))
+            thread.start()
+            thread.join(timeout=1.5)  # the first transaction is still open meanwhile
+            went_through = outcomes.get(key) == "done"
+            db.session.commit()
+        thread.join(timeout=30)
+        assert outcomes.get(key) == "done"
+        expected = engine_name == "postgresql" and key == "open"
+        assert went_through == expected, (key, went_through)

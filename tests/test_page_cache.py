@@ -4,6 +4,7 @@ Checked by what a request sends to the database and by what the visitor reads:
 a page that is current costs no query; after an RSVP, a couple of small ones;
 after any change, the visitor sees it on the next load."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -207,17 +208,30 @@ def shared(app):
             db.engine.dispose()
 
 
+def heard(*apps) -> None:
+    """Wait (up to 2 s) until every app has heard the latest change announced in
+    Redis: each process learns of changes through its listener, within moments."""
+    caches = [a.extensions["vigil_page_cache"].generations for a in apps]
+    deadline = time.monotonic() + 2
+    while any(c.read() != c.fetch() for c in caches):
+        assert time.monotonic() < deadline, "a change was not heard"
+        time.sleep(0.01)
+
+
 def test_a_change_in_one_process_shows_in_the_others_at_once(app, shared, make_event):
     one, other = shared
     event = make_event(capacity=1, confirm_by_email=False)
     url = f"/events/{event.slug}"
+    heard(one, other)
     assert "Places available" in one.test_client().get(url).get_data(as_text=True)
     assert "Places available" in other.test_client().get(url).get_data(as_text=True)
     # Rendered once for both: the second process took the first one's page.
     assert renders(one) + renders(other) == 1
     rsvp(one.test_client(), event, "only@example.org")
+    heard(other)
     assert "Full: new RSVPs join" in other.test_client().get(url).get_data(as_text=True)
     set_title(one, event, "Now at noon")
+    heard(other)
     assert "Now at noon" in other.test_client().get(url).get_data(as_text=True)
 
 
@@ -235,4 +249,5 @@ def test_a_place_freed_by_the_mail_worker_shows_on_the_web(app, shared, make_eve
     with worker.app_context():
         assert rsvps.expire_unconfirmed() == 1
         db.session.commit()
+    heard(web)
     assert "Places available" in web.test_client().get(url).get_data(as_text=True)

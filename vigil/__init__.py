@@ -16,11 +16,13 @@ from . import (
     logs,
     mail_files,
     page_cache,
+    session_cookies,
     static_files,
     templating,
+    throttling,
 )
 from .config import load_config
-from .extensions import babel, db, limiter, login_manager, mail, migrate
+from .extensions import babel, db, login_manager, mail, migrate
 from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
@@ -66,10 +68,11 @@ def create_app(config: dict | None = None) -> Flask:
     page_cache.init_page_cache(app)
     mail.init_app(app)
     mail_files.init_mail_files(app)
-    limiter.init_app(app)
+    throttling.init_throttling(app)
     login_manager.init_app(app)
     organiser_pages.init_login(login_manager)
     headers.init_headers(app)
+    session_cookies.init_session_cookies(app)
     static_files.init_static_files(app)
     templating.init_templating(app)
 

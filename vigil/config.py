@@ -94,6 +94,8 @@ def load_config(instance_path: str) -> dict:
         "VIGIL_REMINDER_HOURS": _env_int("VIGIL_REMINDER_HOURS", 24),
         # Organiser log-in throttling: failed attempts per client address and per account.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Apart from another Vigil (or anything else) sharing the same Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
         # Where the public pages' cache keeps its change counters and shared pages:
         # memory:// (this process), or redis://; unset, it follows RATELIMIT_STORAGE_URI.
         "VIGIL_CACHE_URL": os.environ.get("VIGIL_CACHE_URL"),

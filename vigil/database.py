@@ -16,13 +16,18 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import sqlite_write_queue
 from .extensions import db
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL, a busy timeout, foreign keys on, and explicit BEGIN statements."""
+    """WAL, a busy timeout, foreign keys on, explicit BEGIN statements, and writers
+    that queue for the write lock (sqlite_write_queue.py)."""
+    queue = sqlite_write_queue.queue_file(engine.url.database)
+    if queue:
+        sqlite_write_queue.install(engine, queue, busy_timeout_ms / 1000)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -40,6 +45,8 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         read_only = conn.get_execution_options().get("vigil_read_only") or _reads_first()
+        if not read_only:
+            sqlite_write_queue.join(conn.info)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
         conn.info["vigil_read_only"] = bool(read_only)
 

@@ -215,20 +215,35 @@ def apply_event_changes(event: Event, changes: dict) -> EventChange:
     )
 
 
-def lock_event(event: Event) -> Event:
+def lock_event(event: Event, *, shared: bool = False) -> Event:
     """Hold the event's row lock until commit, and reload it, so capacity checks are exact.
 
-    PostgreSQL takes a row lock (`SELECT ... FOR UPDATE`). On SQLite a write
-    transaction begins with `BEGIN IMMEDIATE`, which holds the database write lock; a
-    public form that read first ends its read here and begins that (see database.py).
+    PostgreSQL takes a row lock (`SELECT ... FOR UPDATE`); `shared` takes `FOR SHARE`
+    instead, which any number of RSVPs to an event without a limit hold at once,
+    while a change to the event itself (which takes the full lock) waits for them
+    and they for it. On SQLite a write transaction begins with `BEGIN IMMEDIATE`,
+    which holds the database write lock; a public form that read first ends its read
+    here and begins that (see database.py).
     """
+    event_id = event.id  # read before the lock: taking it may expire the object
     take_write_lock()
     locked = db.session.scalar(
         select(Event)
-        .where(Event.id == event.id)
-        .with_for_update()
+        .where(Event.id == event_id)
+        .with_for_update(read=shared)
         .execution_options(populate_existing=True)
     )
+    return locked
+
+
+def lock_for_rsvp(event: Event) -> Event:
+    """The lock a new RSVP needs: the full one where places are counted, a shared one
+    where there is no limit (so a crowd RSVPs side by side on PostgreSQL)."""
+    if event.capacity is not None:
+        return lock_event(event)
+    locked = lock_event(event, shared=True)
+    if locked.capacity is not None:  # a limit was set meanwhile: count under the full lock
+        locked = lock_event(locked)
     return locked
 
 

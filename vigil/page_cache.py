@@ -14,7 +14,9 @@ shared too, so one process's render serves the others.
 
 import hashlib
 import logging
+import os
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 CONTENT_TABLES = frozenset({"events", "roles", "shifts"})
 TALLY_TABLES = frozenset({"rsvps", "volunteer_signups", "shift_assignments"})
 _CHANGED = "vigil_public_changes"
+_ANNOUNCE = "vigil_public_changes_committed"
 # Without a shared store, a change made by another process (a mail worker expiring
 # unconfirmed RSVPs) shows within this long.
 LOCAL_RECHECK = timedelta(seconds=10)
@@ -77,24 +80,83 @@ class LocalGenerations:
 
 
 class RedisGenerations:
-    """The generation numbers every process shares, in two Redis counters."""
+    """The generation numbers every process shares: two Redis counters, and a channel
+    on which each change announces the new numbers.
+
+    Each process listens on the channel in a thread of its own and keeps the latest
+    numbers in memory, so a page view costs no round trip to Redis; a change made
+    anywhere is heard within moments. While the listener is not connected (at start,
+    or after Redis went away) every read asks Redis itself.
+    """
 
     shared = True
 
-    def __init__(self, client: redis.Redis, prefix: str):
+    def __init__(self, client: redis.Redis, prefix: str, listener: redis.Redis):
         self.client = client
+        self.listener = listener
         self.keys = (prefix + "content", prefix + "tally")
+        self.channel = prefix + "changes"
+        self._heard: tuple[int, int] | None = None
+        self._pid: int | None = None
+        self._start = threading.Lock()
 
     def read(self) -> tuple[int, int]:
-        content, tally = self.client.mget(self.keys)
-        return int(content or 0), int(tally or 0)
+        if self._pid != os.getpid():
+            self._listen_in_background()
+        heard = self._heard
+        return heard if heard is not None else self.fetch()
 
     def bump(self, content: bool) -> None:
-        pipe = self.client.pipeline(transaction=False)
+        pipe = self.client.pipeline(transaction=True)
         if content:
             pipe.incr(self.keys[0])
         pipe.incr(self.keys[1])
-        pipe.execute()
+        pipe.mget(self.keys)
+        numbers = _numbers(pipe.execute()[-1])
+        self.client.publish(self.channel, f"{numbers[0]} {numbers[1]}")
+        self._hear(numbers)  # this process at once, without waiting for the echo
+
+    def fetch(self) -> tuple[int, int]:
+        """The numbers as Redis holds them now."""
+        return _numbers(self.client.mget(self.keys))
+
+    def _hear(self, numbers: tuple[int, int]) -> None:
+        heard = self._heard
+        if heard is not None:
+            # Announcements from several processes may arrive out of order.
+            self._heard = (max(heard[0], numbers[0]), max(heard[1], numbers[1]))
+
+    def _listen_in_background(self) -> None:
+        with self._start:
+            if self._pid == os.getpid():
+                return
+            # A forked process (a gunicorn worker) starts its own listener.
+            self._pid = os.getpid()
+            self._heard = None
+            threading.Thread(target=self._listen, name="vigil-page-cache", daemon=True).start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                pubsub = self.listener.pubsub()
+                pubsub.subscribe(self.channel)
+                while (pubsub.get_message(timeout=5.0) or {}).get("type") != "subscribe":
+                    pass
+                # Subscribed: every change from now on is heard; read the ones before.
+                self._heard = self.fetch()
+                while True:
+                    message = pubsub.get_message(timeout=30.0)
+                    if message and message["type"] == "message":
+                        self._hear(_numbers(message["data"].split()))
+            except (redis.RedisError, OSError, ValueError) as exc:
+                self._heard = None  # read from Redis on every view until heard again
+                log.warning("page cache: listener reconnecting: %s", type(exc).__name__)
+                time.sleep(1.0)  # a background thread: no request waits on this
+
+
+def _numbers(values) -> tuple[int, int]:
+    content, tally = values
+    return int(content or 0), int(tally or 0)
 
 
 class PageCache:
@@ -245,7 +307,18 @@ def _on_execute(state) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # Announced once the transaction has ended and its connection is back in the
+    # pool: on SQLite that is after the writer's turn (sqlite_write_queue.py), so the
+    # next writer does not wait for a round trip to Redis.
     kinds = session.info.pop(_CHANGED, None)
+    if kinds:
+        session.info.setdefault(_ANNOUNCE, set()).update(kinds)
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    kinds = session.info.pop(_ANNOUNCE, None)
     if kinds and has_app_context():
         cache = current_app.extensions.get("vigil_page_cache")
         if cache is not None:
@@ -265,6 +338,7 @@ def _listen() -> None:
         sa_event.listen(Session, "before_flush", _before_flush)
         sa_event.listen(Session, "do_orm_execute", _on_execute)
         sa_event.listen(Session, "after_commit", _after_commit)
+        sa_event.listen(Session, "after_transaction_end", _after_transaction_end)
         sa_event.listen(Session, "after_rollback", _after_rollback)
         _listening = True
 
@@ -283,11 +357,15 @@ def init_page_cache(app: Flask) -> None:
     url = app.config.get("VIGIL_CACHE_URL") or app.config["RATELIMIT_STORAGE_URI"]
     if url.startswith(("redis://", "rediss://", "unix://")):
         client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # The listener waits for announcements as long as it takes; pings keep it honest.
+        listener = redis.Redis.from_url(
+            url, socket_connect_timeout=1.0, socket_keepalive=True, health_check_interval=30
+        )
         # Apart from any other Vigil sharing the Redis server: another key, another database.
         identity = app.config["SECRET_KEY"] + "\0" + app.config["SQLALCHEMY_DATABASE_URI"]
         scope = hashlib.sha256(identity.encode()).hexdigest()[:12]
         prefix = f"vigil:{scope}:{_build_stamp(app)}:"
-        generations = RedisGenerations(client, f"vigil:{scope}:")
+        generations = RedisGenerations(client, f"vigil:{scope}:", listener)
         app.extensions["vigil_page_cache"] = PageCache(generations, client, prefix)
     else:
         app.extensions["vigil_page_cache"] = PageCache(LocalGenerations())

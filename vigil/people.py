@@ -84,7 +84,9 @@ def add_unless_known(
 
     Known and new addresses run the same statements: one look-up, then one insert
     that the address's unique key turns into nothing for a known address. Call
-    with the event locked.
+    with the event locked; under a shared lock (lock_for_rsvp), two requests with
+    one address may race, and the one whose insert comes to nothing reads the
+    other's row.
     """
     existing = find_by_address(model, event, address)
     key = existing.email_key if existing is not None else email_lookup(address)
@@ -95,7 +97,10 @@ def add_unless_known(
         .on_conflict_do_nothing(index_elements=["event_id", "email_key"])
         .returning(model)
     )
-    return existing, db.session.scalar(statement)
+    added = db.session.scalar(statement)
+    if existing is None and added is None:
+        existing = find_by_address(model, event, address)
+    return existing, added
 
 
 # ---------------------------------------------------------------- links

@@ -21,6 +21,7 @@ from .events import (
     ensure_rsvps_open,
     is_live,
     lock_event,
+    lock_for_rsvp,
     needs_email_confirmation,
     places_taken,
 )
@@ -117,7 +118,7 @@ def create_rsvp(
     afresh.
     """
     now = now or utcnow()
-    event = lock_event(event)
+    event = lock_for_rsvp(event)
     ensure_rsvps_open(event, now)
     if guests < 0:
         raise ValueError("guests must not be negative")

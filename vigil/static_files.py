@@ -68,3 +68,4 @@ def init_static_files(app: Flask) -> None:
         return response
 
     app.view_functions["static"] = serve_static
+    app.extensions["vigil_static_version"] = version

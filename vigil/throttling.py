@@ -7,8 +7,9 @@ address, and a hash cannot be reversed by hashing a list of likely addresses.
 
 import hashlib
 import hmac
+from functools import partial
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 
 from .extensions import limiter
@@ -83,3 +84,34 @@ def form_limits(per_client: str, per_address: str):
         )(view)
 
     return decorate
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_throttling(app: Flask) -> None:
+    """Bind the limiter, with its per-request hooks skipped for page views.
+
+    Every limit Vigil sets is on a view and counts POSTs (forms, log-ins), checked
+    by the view's own decorator; the limiter's app-wide hooks serve only app-wide
+    limits, which Vigil has none of. Skipping them for reads keeps a page view from
+    doing the limiter's bookkeeping, which matters when thousands open the event page.
+    """
+    limiter.init_app(app)
+    before = app.before_request_funcs.get(None, [])
+    for i, hook in enumerate(before):
+        if hook == limiter._check_request_limit:
+            before[i] = _unless_reading(hook)
+    after = app.after_request_funcs.get(None, [])
+    for i, hook in enumerate(after):
+        if isinstance(hook, partial) and hook.args == (limiter,):
+            after[i] = _unless_reading(hook, passes=True)
+
+
+def _unless_reading(hook, passes=False):
+    def hook_for_writes(*args):
+        if request.method in READS:
+            return args[0] if passes else None
+        return hook(*args)
+
+    return hook_for_writes

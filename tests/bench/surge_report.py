@@ -21,6 +21,8 @@ def _wrk_row(name: str, run: dict, bare_rps: float, goal: str) -> str:
     )
     if errors:
         text += f" · errors {_counts(errors)}"
+    if len(run.get("rounds", [])) > 1:
+        text += " · rounds " + " / ".join(f"{r:,.0f}" for r in run["rounds"])
     return f"| {name} | {text} | {run['requests_per_s'] / bare_rps:.2f} | {goal} |"
 
 
@@ -40,7 +42,7 @@ def markdown_table(result: dict) -> str:
     runs = result["wrk"]
     bare = runs["bare"]["requests_per_s"]
     for key, name, goal in (
-        ("bare", "bare route (wrk -t2 -c32)", "—"),
+        ("bare", "bare route (wrk -t2 -c32, median of the rounds)", "—"),
         ("event", "event page", "≥ 0.5"),
         ("volunteer", "volunteer page", "≥ 0.5"),
         ("home", "home page", "—"),

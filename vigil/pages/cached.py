@@ -20,6 +20,9 @@ from ..page_cache import page_cache
 from ..public_state import PageState
 
 CSRF_PLACEHOLDER = "vigil-csrf-token-placeholder"
+# The static files every page links (base.html): a page names them by content hash,
+# so a new version of one makes a new page, whatever else changed.
+LINKED_FILES = ("style.css",)
 _PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 HTML = "text/html; charset=utf-8"
 
@@ -34,7 +37,8 @@ def cached_page(
     if session.get("_flashes"):
         # A one-off message for this visitor: not a page to share, nor to keep.
         return Response(render(), content_type=HTML)
-    key = (kind, name, str(get_locale()))
+    version = current_app.extensions.get("vigil_static_version", lambda _name: None)
+    key = (kind, name, str(get_locale()), *(version(f) for f in LINKED_FILES))
     page = page_cache().page(key, state, lambda: _with_placeholder(render))
     if page is None:
         abort(404)

@@ -40,6 +40,12 @@ def calendar_response(
     search engines not to index the secret address. Nothing is compressed: some
     calendar clients mishandle gzip, and the ETag is of the plain bytes.
     """
+    if request.if_none_match.contains(etag):
+        # The client's copy is current: answered before anything else is built.
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-cache" if personal else PUBLIC_CACHE
+        return response
     response = Response(status=200, content_type=CALENDAR_TYPE)
     response.set_etag(etag)
     if last_modified is not None:

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
 from .. import people, volunteers
@@ -64,18 +64,23 @@ def render_signup(event: Event, form: VolunteerForm, error=None, status=200):
     )
 
 
-@bp.route("/events/<slug>/volunteer", methods=["GET", "POST"])
+@bp.get("/events/<slug>/volunteer")
+def signup_page(slug: str):
+    """From the page cache, with no rate-limit bookkeeping (limits count posts);
+    raises NotFound for unknown or draft events."""
+    return cached_page(
+        "volunteer",
+        slug,
+        lambda: event_state(slug),
+        lambda: render_signup(event_or_404(slug), VolunteerForm(formdata=None))[0],
+    )
+
+
+@bp.post("/events/<slug>/volunteer")
 @form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
 @read_first
 def signup(slug: str):
     """Raises NotFound for unknown or draft events."""
-    if request.method == "GET":
-        return cached_page(
-            "volunteer",
-            slug,
-            lambda: event_state(slug),
-            lambda: render_signup(event_or_404(slug), VolunteerForm(formdata=None))[0],
-        )
     event = event_or_404(slug)
     form = VolunteerForm()
     if not form.validate_on_submit():

@@ -57,6 +57,15 @@ def _reads_first() -> bool:
     return has_request_context() and g.pop("vigil_read_first", False)
 
 
+def engine_options(config: dict) -> None:
+    """No liveness ping before each use of a SQLite connection: the file cannot have
+    gone away the way a server can, and the ping was a statement per transaction."""
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def init_database(app: Flask) -> None:
     """Tune the engine; Flask-SQLAlchemy rolls back whatever a request did not commit."""
     with app.app_context():

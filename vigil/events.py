@@ -95,13 +95,15 @@ def ensure_rsvps_open(event: Event, now: datetime | None = None) -> None:
         raise RsvpsClosed(RSVP_WINDOW_MESSAGES[window])
 
 
-def places_taken(event: Event) -> int:
-    """Confirmed people plus their guests."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(1 + Rsvp.guests), 0)).where(
-            Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED
-        )
+def places_taken_query(event_id):
+    """Confirmed people plus their guests, for an event id or a column to correlate with."""
+    return select(func.coalesce(func.sum(1 + Rsvp.guests), 0)).where(
+        Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.CONFIRMED
     )
+
+
+def places_taken(event: Event) -> int:
+    return db.session.scalar(places_taken_query(event.id))
 
 
 def places_left(event: Event) -> int | None:

@@ -219,9 +219,6 @@ class PageCache:
             log.error("page cache: could not announce a change: %s", type(exc).__name__)
             self._entries.clear()
 
-    def clear(self) -> None:
-        self._entries.clear()
-
     def __len__(self) -> int:
         """How many pages this process holds."""
         return len(self._entries)

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 from sqlalchemy import case, func, select
 
 from .event_rules import is_slug
-from .events import FEED_HISTORY, feed_fingerprint, rsvp_window
+from .events import FEED_HISTORY, feed_fingerprint, places_taken_query, rsvp_window
 from .extensions import db
-from .models import Event, EventStatus, Role, Rsvp, RsvpStatus, Shift, ShiftAssignment, utcnow
+from .models import Event, EventStatus, Role, Shift, ShiftAssignment, utcnow
 
 VISIBLE = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
@@ -34,11 +34,7 @@ def event_state(slug: str, now: datetime | None = None) -> PageState | None:
     if not is_slug(slug):
         return None
     now = now or utcnow()
-    taken = (
-        select(func.coalesce(func.sum(1 + Rsvp.guests), 0))
-        .where(Rsvp.event_id == Event.id, Rsvp.status == RsvpStatus.CONFIRMED)
-        .scalar_subquery()
-    )
+    taken = places_taken_query(Event.id).scalar_subquery()
     row = db.session.execute(
         select(
             Event.id,

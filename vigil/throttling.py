@@ -12,6 +12,7 @@ from functools import partial
 from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 
+from .database import READ_ONLY_METHODS
 from .extensions import limiter
 from .people import normalise_email
 
@@ -86,9 +87,6 @@ def form_limits(per_client: str, per_address: str):
     return decorate
 
 
-READS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 def init_throttling(app: Flask) -> None:
     """Bind the limiter, with its per-request hooks skipped for page views.
 
@@ -110,7 +108,7 @@ def init_throttling(app: Flask) -> None:
 
 def _unless_reading(hook, passes=False):
     def hook_for_writes(*args):
-        if request.method in READS:
+        if request.method in READ_ONLY_METHODS:
             return args[0] if passes else None
         return hook(*args)
 

@@ -72,6 +72,34 @@ def test_an_rsvp_costs_the_page_two_queries_and_no_render_unless_it_shows(app, c
     assert "Places available" in client.get(f"/events/{event.slug}").get_data(as_text=True)
 
 
+def test_rsvps_to_an_event_without_a_limit_cost_its_pages_nothing(
+    app, client, make_event, make_roles
+):
+    """Nothing on such a page counts RSVPs, so a crowd RSVPing leaves it current;
+    a volunteer filling a shift still shows at once, and so does a limit set later."""
+    event = make_event(capacity=None, confirm_by_email=False)
+    [[shift_id]] = make_roles(event, [({"name": "Stewarding"}, [(1, 1, 1)])])
+    pages = (f"/events/{event.slug}", f"/events/{event.slug}/volunteer", "/")
+    for path in pages:
+        client.get(path)
+    for n in range(3):
+        rsvp(app.test_client(), event, f"crowd-{n}@example.org")
+    for path in pages:
+        with recorded_statements(app) as statements:
+            assert client.get(path).status_code == 200
+        assert statements == [], path
+    with app.app_context():
+        volunteers.sign_up(
+            db.session.get(Event, event.id), email="v@example.org", shift_ids=[shift_id]
+        )
+        db.session.commit()
+    assert ">Full<" in client.get(pages[1]).get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Event, event.id).capacity = 3
+        db.session.commit()
+    assert "Full: new RSVPs join the waitlist" in client.get(pages[0]).get_data(as_text=True)
+
+
 def test_every_change_to_an_event_shows_on_the_next_load(app, client, make_event):
     event = make_event()
     assert event.title in client.get(f"/events/{event.slug}").get_data(as_text=True)

@@ -1,15 +1,18 @@
 """Public pages and feeds rendered once per change, then served from memory.
 
 Every commit that touches what the public sees raises a generation number: the
-*content* generation for events, roles and shifts, the *tally* generation for
-RSVPs and sign-ups. The numbers live in this process, or in Redis when
-VIGIL_CACHE_URL is set, and then every app process and mail worker shares them.
+*content* generation for events, roles and shifts, the *places* generation for
+RSVPs, the *shifts* generation for volunteer sign-ups. The numbers live in this
+process, or in Redis when VIGIL_CACHE_URL is set, and then every app process and
+mail worker shares them.
 
-A cached page is served while both numbers stand still and time has not changed
-it. After a tally change (an RSVP), the page's state is read again (public_state.py,
-a query or two) and the page is rendered again only if what it shows has changed;
-after a content change it is always rendered again. With Redis, rendered pages are
-shared too, so one process's render serves the others.
+A cached page is served while the numbers it depends on stand still and time has
+not changed it: a page counts RSVPs only where the event has a limit, so a crowd
+RSVPing to a demonstration without one leaves its page untouched. After a
+places or shifts change, the page's state is read again (public_state.py, a query
+or two) and the page is rendered again only if what it shows has changed; after a
+content change it is always rendered again. With Redis, rendered pages are shared
+too, so one process's render serves the others.
 """
 
 import hashlib
@@ -33,8 +36,16 @@ from .public_state import PageState
 
 log = logging.getLogger(__name__)
 
-CONTENT_TABLES = frozenset({"events", "roles", "shifts"})
-TALLY_TABLES = frozenset({"rsvps", "volunteer_signups", "shift_assignments"})
+# The generation each table raises, in the order of the numbers.
+KINDS = ("content", "places", "shifts")
+_KIND_OF_TABLE = {
+    "events": "content",
+    "roles": "content",
+    "shifts": "content",
+    "rsvps": "places",
+    "volunteer_signups": "shifts",
+    "shift_assignments": "shifts",
+}
 _CHANGED = "vigil_public_changes"
 _ANNOUNCE = "vigil_public_changes_committed"
 # Without a shared store, a change made by another process (a mail worker expiring
@@ -56,9 +67,18 @@ class CachedPage:
 @dataclass(frozen=True)
 class _Entry:
     page: CachedPage
-    generations: tuple[int, int]  # (content, tally) when the entry was last checked
+    generations: tuple[int, ...]  # KINDS' numbers when the entry was last checked
     shows: tuple
+    counts: frozenset  # the tallies besides content that can change `shows`
     recheck_at: datetime
+
+    def holds(self, generations: tuple[int, ...]) -> bool:
+        """Whether nothing this page depends on has changed since it was checked."""
+        return all(
+            mine == theirs
+            for kind, mine, theirs in zip(KINDS, self.generations, generations, strict=True)
+            if kind == "content" or kind in self.counts
+        )
 
 
 class LocalGenerations:
@@ -67,20 +87,35 @@ class LocalGenerations:
     shared = False
 
     def __init__(self):
-        self._numbers = (0, 0)
+        self._numbers = (0,) * len(KINDS)
         self._lock = threading.Lock()
 
-    def read(self) -> tuple[int, int]:
+    def read(self) -> tuple[int, ...]:
         return self._numbers
 
-    def bump(self, content: bool) -> None:
+    def bump(self, kinds: set[str]) -> None:
         with self._lock:
-            old_content, old_tally = self._numbers
-            self._numbers = (old_content + int(content), old_tally + 1)
+            self._numbers = tuple(
+                n + (k in kinds) for k, n in zip(KINDS, self._numbers, strict=True)
+            )
+
+
+_BUMP = """
+local numbers = {}
+for i, key in ipairs(KEYS) do
+  if ARGV[i] == "1" then
+    numbers[i] = redis.call("INCR", key)
+  else
+    numbers[i] = tonumber(redis.call("GET", key) or "0")
+  end
+end
+redis.call("PUBLISH", ARGV[#KEYS + 1], table.concat(numbers, " "))
+return numbers
+"""
 
 
 class RedisGenerations:
-    """The generation numbers every process shares: two Redis counters, and a channel
+    """The generation numbers every process shares: a Redis counter each, and a channel
     on which each change announces the new numbers.
 
     Each process listens on the channel in a thread of its own and keeps the latest
@@ -94,37 +129,34 @@ class RedisGenerations:
     def __init__(self, client: redis.Redis, prefix: str, listener: redis.Redis):
         self.client = client
         self.listener = listener
-        self.keys = (prefix + "content", prefix + "tally")
+        self.keys = tuple(prefix + kind for kind in KINDS)
         self.channel = prefix + "changes"
-        self._heard: tuple[int, int] | None = None
+        self._heard: tuple[int, ...] | None = None
         self._pid: int | None = None
         self._start = threading.Lock()
+        self._bump = client.register_script(_BUMP)
 
-    def read(self) -> tuple[int, int]:
+    def read(self) -> tuple[int, ...]:
         if self._pid != os.getpid():
             self._listen_in_background()
         heard = self._heard
         return heard if heard is not None else self.fetch()
 
-    def bump(self, content: bool) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        if content:
-            pipe.incr(self.keys[0])
-        pipe.incr(self.keys[1])
-        pipe.mget(self.keys)
-        numbers = _numbers(pipe.execute()[-1])
-        self.client.publish(self.channel, f"{numbers[0]} {numbers[1]}")
+    def bump(self, kinds: set[str]) -> None:
+        # One round trip: raise the counters, read them all, announce them.
+        flags = ["1" if kind in kinds else "0" for kind in KINDS]
+        numbers = _numbers(self._bump(keys=self.keys, args=[*flags, self.channel]))
         self._hear(numbers)  # this process at once, without waiting for the echo
 
-    def fetch(self) -> tuple[int, int]:
+    def fetch(self) -> tuple[int, ...]:
         """The numbers as Redis holds them now."""
         return _numbers(self.client.mget(self.keys))
 
-    def _hear(self, numbers: tuple[int, int]) -> None:
+    def _hear(self, numbers: tuple[int, ...]) -> None:
         heard = self._heard
         if heard is not None:
             # Announcements from several processes may arrive out of order.
-            self._heard = (max(heard[0], numbers[0]), max(heard[1], numbers[1]))
+            self._heard = tuple(map(max, heard, numbers))
 
     def _listen_in_background(self) -> None:
         with self._start:
@@ -154,9 +186,10 @@ class RedisGenerations:
                 time.sleep(1.0)  # a background thread: no request waits on this
 
 
-def _numbers(values) -> tuple[int, int]:
-    content, tally = values
-    return int(content or 0), int(tally or 0)
+def _numbers(values) -> tuple[int, ...]:
+    if len(values) != len(KINDS):
+        raise ValueError("not one number per kind")
+    return tuple(int(value or 0) for value in values)
 
 
 class PageCache:
@@ -206,14 +239,18 @@ class PageCache:
                     page = self._render(render, etag, current.shows)
                     self._share(key, generations[0], current.shows, page)
             self._entries[key] = _Entry(
-                page, generations, current.shows, self._recheck_at(current.valid_until)
+                page,
+                generations,
+                current.shows,
+                current.counts,
+                self._recheck_at(current.valid_until),
             )
             return page
 
-    def changed(self, content: bool) -> None:
-        """Called after a commit that changed what the public sees."""
+    def changed(self, kinds: set[str]) -> None:
+        """Called after a commit that changed what the public sees (a set of KINDS)."""
         try:
-            self.generations.bump(content)
+            self.generations.bump(kinds)
         except redis.RedisError as exc:
             # This process forgets its pages; the others recheck within SHARED_RECHECK.
             log.error("page cache: could not announce a change: %s", type(exc).__name__)
@@ -225,15 +262,15 @@ class PageCache:
 
     # ------------------------------------------------------------ internals
 
-    def _read_generations(self) -> tuple[int, int] | None:
+    def _read_generations(self) -> tuple[int, ...] | None:
         try:
             return self.generations.read()
         except redis.RedisError as exc:
             log.warning("page cache: store unavailable: %s", type(exc).__name__)
             return None
 
-    def _holds(self, entry: _Entry | None, generations: tuple[int, int]) -> bool:
-        if entry is None or entry.generations != generations:
+    def _holds(self, entry: _Entry | None, generations: tuple[int, ...]) -> bool:
+        if entry is None or not entry.holds(generations):
             return False
         return utcnow() < entry.recheck_at
 
@@ -284,10 +321,9 @@ class PageCache:
 
 
 def _note(session: Session, table_name: str | None) -> None:
-    if table_name in CONTENT_TABLES:
-        session.info.setdefault(_CHANGED, set()).add("content")
-    elif table_name in TALLY_TABLES:
-        session.info.setdefault(_CHANGED, set()).add("tally")
+    kind = _KIND_OF_TABLE.get(table_name)
+    if kind is not None:
+        session.info.setdefault(_CHANGED, set()).add(kind)
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
@@ -319,7 +355,7 @@ def _after_transaction_end(session: Session, transaction) -> None:
     if kinds and has_app_context():
         cache = current_app.extensions.get("vigil_page_cache")
         if cache is not None:
-            cache.changed(content="content" in kinds)
+            cache.changed(kinds)
 
 
 def _after_rollback(session: Session) -> None:

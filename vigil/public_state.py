@@ -24,6 +24,10 @@ VISIBLE = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 class PageState:
     shows: tuple  # everything the page shows besides the event's own fields
     valid_until: datetime | None  # when time alone changes `shows`; None: never
+    # Which tallies can change `shows` (page_cache.KINDS): "places" where RSVPs are
+    # counted against a limit, "shifts" where volunteers fill shifts. A change to
+    # the events themselves always can.
+    counts: frozenset = frozenset()
 
 
 def event_state(slug: str, now: datetime | None = None) -> PageState | None:
@@ -68,7 +72,9 @@ def event_state(slug: str, now: datetime | None = None) -> PageState | None:
         tuple((sid, starts > now, fill >= cap) for sid, cap, starts, fill in shifts),
     )
     moments = [opens_at, closes_at, ends_at, *(starts for _id, _cap, starts, _fill in shifts)]
-    return PageState(shows, _next(moments, now))
+    counts = {"places"} if capacity is not None else set()
+    counts |= {"shifts"} if shifts else set()
+    return PageState(shows, _next(moments, now), frozenset(counts))
 
 
 def listing_state(now: datetime | None = None) -> PageState:

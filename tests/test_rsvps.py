@@ -138,6 +138,17 @@ def test_a_repeat_on_a_full_event_is_told_what_a_newcomer_would_be(ctx, make_eve
     assert statuses(event)["ada@example.org"] == "confirmed"
 
 
+def test_a_check_in_code_already_taken_is_drawn_again(ctx, app, make_event, monkeypatch):
+    event = make_event()
+    draws = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
+    monkeypatch.setattr(rsvps, "draw_checkin_code", lambda: next(draws))
+    first = rsvp_for(event, "ada@example.org").rsvp
+    second = rsvp_for(event, "bob@example.org").rsvp
+    assert (first.checkin_code, second.checkin_code) == ("AAAAAA", "BBBBBB")
+    assert statuses(event) == {"ada@example.org": "confirmed", "bob@example.org": "confirmed"}
+    assert len(sent_mail(app)) == 2
+
+
 def test_one_rsvp_per_address_is_enforced_by_the_database(ctx, make_event, make_rsvp):
     event = make_event()
     make_rsvp(event, email="dup@example.org")

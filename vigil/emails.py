@@ -53,8 +53,10 @@ def _queue(
     pointing at the private page. `feed` gives a new personal feed address.
     `extra` holds plain values for the template.
     """
-    if person.email is None or message_exists(key):
+    if person.email is None:
         return False  # a walk-up who gave no address is told nothing by email
+    if attachment is not None and message_exists(key):
+        return False  # not worth building; the insert below skips a used key anyway
     ics, filename = attachment() if attachment else (None, None)
     return queue_email(
         kind=kind,

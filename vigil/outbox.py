@@ -53,17 +53,6 @@ def message_exists(dedupe_key: str) -> bool:
     )
 
 
-def has_recent(owner, kinds: tuple[str, ...], since: datetime) -> bool:
-    """Whether a message of these kinds went to `owner` (a clause naming a person) since
-    `since`."""
-    found = db.session.scalar(
-        select(OutboxMessage.id)
-        .where(owner, OutboxMessage.kind.in_(kinds), OutboxMessage.created_at >= since)
-        .limit(1)
-    )
-    return found is not None
-
-
 # What a settled message keeps: metadata only. The outbox must not become a second
 # copy of personal data once its job is done.
 _CLEARED = dict.fromkeys(

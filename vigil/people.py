@@ -7,6 +7,7 @@ written here once; `rsvps` and `volunteers` keep only what differs.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,30 +78,83 @@ def find_by_address(model: type[Person], event: Event, address: str) -> Person |
     )
 
 
-def add_unless_known(
-    model: type[Person], event: Event, address: str, **values
-) -> tuple[Person | None, Person | None]:
-    """Store a new person unless the address is known here: (existing, added), one None.
+@dataclass(frozen=True)
+class Arrival:
+    """What a form from an address found: a new person `added`, or the `existing` one,
+    and whether a link went to the existing one within REPEAT_LINK_INTERVAL."""
 
-    Known and new addresses run the same statements: one look-up, then one insert
-    that the address's unique key turns into nothing for a known address. Call
-    with the event locked; under a shared lock (lock_for_rsvp), two requests with
-    one address may race, and the one whose insert comes to nothing reads the
-    other's row.
+    existing: Person | None
+    added: Person | None
+    link_sent_recently: bool
+
+    @property
+    def person(self) -> Person:
+        return self.added or self.existing
+
+
+# Tries at a new row whose drawn values (a check-in code) collide with another's.
+_DRAWS = 5
+
+
+def add_unless_known(
+    model: type[Person],
+    event: Event,
+    address: str,
+    *,
+    link_kinds: tuple[str, ...],
+    now: datetime,
+    drawn: Callable[[], dict] = dict,
+    **values,
+) -> Arrival:
+    """Store a new person unless the address is known here.
+
+    Known and new addresses run the same two statements: a look-up of the address
+    (with whether a message of `link_kinds` went to it lately), then an insert that
+    the address's unique key turns into nothing for a known address. `drawn()`
+    gives values that must be unique among the event's people (a check-in code):
+    drawn afresh in the rare case they collide. Call with the event locked; under
+    a shared lock (lock_for_rsvp), two requests with one address may race, and the
+    one whose insert comes to nothing reads the other's row.
     """
-    existing = find_by_address(model, event, address)
+    existing, recently = _find_with_recent_link(model, event, address, link_kinds, now)
     key = existing.email_key if existing is not None else email_lookup(address)
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(model)
-        .values(event_id=event.id, email=address.strip(), email_key=key, **values)
-        .on_conflict_do_nothing(index_elements=["event_id", "email_key"])
-        .returning(model)
+    for _ in range(_DRAWS):
+        statement = (
+            insert(model)
+            .values(event_id=event.id, email=address.strip(), email_key=key, **values, **drawn())
+            .on_conflict_do_nothing()
+            .returning(model)
+        )
+        added = db.session.scalar(statement)
+        if added is not None or existing is not None:
+            return Arrival(existing, added, recently)
+        # Nothing added and nobody known: another request added this address just
+        # now, or a drawn value was taken. Look again, then draw again.
+        existing, recently = _find_with_recent_link(model, event, address, link_kinds, now)
+        if existing is not None:
+            return Arrival(existing, None, recently)
+    raise RuntimeError(f"no free unique values for a new {model.__name__} in {_DRAWS} draws")
+
+
+def _find_with_recent_link(
+    model: type[Person], event: Event, address: str, kinds: tuple[str, ...], now: datetime
+) -> tuple[Person | None, bool]:
+    recent = (
+        select(OutboxMessage.id)
+        .where(
+            _KINDS[model].outbox_owner == model.id,
+            OutboxMessage.kind.in_(kinds),
+            OutboxMessage.created_at >= now - REPEAT_LINK_INTERVAL,
+        )
+        .exists()
     )
-    added = db.session.scalar(statement)
-    if existing is None and added is None:
-        existing = find_by_address(model, event, address)
-    return existing, added
+    row = db.session.execute(
+        select(model, recent).where(
+            model.event_id == event.id, model.email_key.in_(email_lookups(address))
+        )
+    ).first()
+    return (row[0], bool(row[1])) if row is not None else (None, False)
 
 
 # ---------------------------------------------------------------- links
@@ -174,12 +228,6 @@ def find_by_feed_token(token: str) -> VolunteerSignup | None:
     return db.session.scalar(
         select(VolunteerSignup).where(VolunteerSignup.feed_token_hash == hash_token(token))
     )
-
-
-def link_sent_recently(person: Person, kinds: tuple[str, ...], now: datetime) -> bool:
-    """Whether a message with a link went to this person within REPEAT_LINK_INTERVAL."""
-    owner = _KINDS[type(person)].outbox_owner == person.id
-    return outbox.has_recent(owner, kinds, now - REPEAT_LINK_INTERVAL)
 
 
 # ---------------------------------------------------------------- changes

@@ -125,30 +125,31 @@ def create_rsvp(
     status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
     # Known and new addresses run the same statements from here on: a stranger who
     # types someone's address must not be able to tell which it was.
-    existing, added = people.add_unless_known(
+    arrival = people.add_unless_known(
         Rsvp,
         event,
         email,
-        **_new_rsvp_values(event, name=name, accessibility=accessibility, now=now),
+        link_kinds=emails.RSVP_LINK_KINDS,
+        now=now,
+        drawn=lambda: {"checkin_code": draw_checkin_code()},
+        **_rsvp_values(name=name, accessibility=accessibility, now=now),
         guests=guests,
         wants_updates=wants_updates,
         status=status,
         confirm_by=confirmation_deadline(event, now) if needs_email_confirmation(event) else None,
     )
-    recently = people.link_sent_recently(added or existing, emails.RSVP_LINK_KINDS, now)
-    if added is not None:
-        emails.queue_rsvp_received(added)
-        log.info("rsvp created rsvp=%s event=%s status=%s", added.id, event.id, status)
-        return RsvpResult(status=status, rsvp=added, was_new=True)
-    if not recently:
-        emails.queue_manage_link(existing)
-    log.info("rsvp repeated rsvp=%s event=%s", existing.id, event.id)
-    return RsvpResult(status=status, rsvp=existing, was_new=False)
+    if arrival.added is not None:
+        emails.queue_rsvp_received(arrival.added)
+        log.info("rsvp created rsvp=%s event=%s status=%s", arrival.added.id, event.id, status)
+        return RsvpResult(status=status, rsvp=arrival.added, was_new=True)
+    if not arrival.link_sent_recently:
+        emails.queue_manage_link(arrival.existing)
+    log.info("rsvp repeated rsvp=%s event=%s", arrival.existing.id, event.id)
+    return RsvpResult(status=status, rsvp=arrival.existing, was_new=False)
 
 
-def _new_rsvp_values(event: Event, *, name, accessibility, now: datetime) -> dict:
+def _rsvp_values(*, name, accessibility, now: datetime) -> dict:
     return dict(
-        checkin_code=new_checkin_code(event),
         name=(name or "").strip() or None,
         accessibility=(accessibility or "").strip() or None,
         queued_at=now,
@@ -161,7 +162,8 @@ def _add_rsvp(event: Event, *, name, accessibility, now: datetime, **values) -> 
     """Store a new RSVP with its check-in code and queue the email saying where it stands."""
     rsvp = Rsvp(
         event=event,
-        **_new_rsvp_values(event, name=name, accessibility=accessibility, now=now),
+        checkin_code=new_checkin_code(event),
+        **_rsvp_values(name=name, accessibility=accessibility, now=now),
         **values,
     )
     db.session.add(rsvp)
@@ -173,10 +175,16 @@ def _add_rsvp(event: Event, *, name, accessibility, now: datetime, **values) -> 
 CHECKIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
+def draw_checkin_code() -> str:
+    """Six characters: one in a billion, so a new RSVP draws one and lets the unique
+    key catch the rare collision (people.add_unless_known)."""
+    return "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(6))
+
+
 def new_checkin_code(event: Event) -> str:
-    """Six characters, unique within the event (checked under the event lock)."""
+    """A code checked free within the event (under the event lock)."""
     while True:
-        code = "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(6))
+        code = draw_checkin_code()
         taken = db.session.scalar(
             select(Rsvp.id).where(Rsvp.event_id == event.id, Rsvp.checkin_code == code)
         )

@@ -179,10 +179,12 @@ def sign_up(
     shifts = _check_shifts(event, shift_ids, now)
     _check_phone(shifts, phone)
     # Known and new addresses run the same statements from here on (see rsvps).
-    existing, added = people.add_unless_known(
+    arrival = people.add_unless_known(
         VolunteerSignup,
         event,
         email,
+        link_kinds=emails.VOLUNTEER_LINK_KINDS,
+        now=now,
         name=(name or "").strip() or None,
         phone=_needed_phone(shifts, phone),
         languages=(languages or "").strip() or None,
@@ -190,16 +192,15 @@ def sign_up(
         created_at=now,
         updated_at=now,
     )
-    _assign_new(added, shifts, now)
-    recently = people.link_sent_recently(added or existing, emails.VOLUNTEER_LINK_KINDS, now)
-    if added is not None:
-        emails.queue_volunteer_confirmation(added)
-        log.info("volunteer signed up signup=%s event=%s", added.id, event.id)
-        return SignupResult(added, was_new=True)
-    if not recently:
-        emails.queue_manage_link(existing)
-    log.info("volunteer repeated signup=%s event=%s", existing.id, event.id)
-    return SignupResult(existing, was_new=False)
+    _assign_new(arrival.added, shifts, now)
+    if arrival.added is not None:
+        emails.queue_volunteer_confirmation(arrival.added)
+        log.info("volunteer signed up signup=%s event=%s", arrival.added.id, event.id)
+        return SignupResult(arrival.added, was_new=True)
+    if not arrival.link_sent_recently:
+        emails.queue_manage_link(arrival.existing)
+    log.info("volunteer repeated signup=%s event=%s", arrival.existing.id, event.id)
+    return SignupResult(arrival.existing, was_new=False)
 
 
 def _assign_new(signup: VolunteerSignup | None, shifts: list[Shift], now: datetime) -> None:

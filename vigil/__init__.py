@@ -13,8 +13,10 @@ from . import (
     database,
     errors,
     headers,
+    languages,
     logs,
     mail_files,
+    not_modified,
     page_cache,
     session_cookies,
     static_files,
@@ -22,7 +24,7 @@ from . import (
     throttling,
 )
 from .config import load_config
-from .extensions import babel, db, login_manager, mail, migrate
+from .extensions import db, login_manager, mail, migrate
 from .pages import calendars as calendar_pages
 from .pages import events as event_pages
 from .pages import health as health_pages
@@ -55,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         # The debugger runs any code typed into an error page.
         raise RuntimeError("debug mode is refused when VIGIL_BASE_URL is https://")
 
+    app.wsgi_app = not_modified.NotModifiedReplay(app.wsgi_app)
     if app.config["VIGIL_PROXIES"]:
         # Behind a reverse proxy: the client's address and scheme come from its headers.
         n = app.config["VIGIL_PROXIES"]
@@ -64,7 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     database.engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
-    babel.init_app(app)
+    languages.init_languages(app)
     database.init_database(app)
     page_cache.init_page_cache(app)
     mail.init_app(app)

@@ -247,6 +247,15 @@ class PageCache:
             )
             return page
 
+    def is_current(self, key: tuple, etag: str) -> bool:
+        """Whether the page `page(key, …)` would give now is the one named `etag`,
+        as far as this process knows without a query."""
+        generations = self._read_generations()
+        entry = self._entries.get(key)
+        return (
+            generations is not None and self._holds(entry, generations) and entry.page.etag == etag
+        )
+
     def changed(self, kinds: set[str]) -> None:
         """Called after a commit that changed what the public sees (a set of KINDS)."""
         try:

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import get_locale
 
+from .. import not_modified
 from ..event_calendar import entry_for, event_file, feed_file
 from ..events import feed_events, public_event
 from ..page_cache import page_cache
@@ -84,9 +85,10 @@ def feed():
     def etag(fingerprint: tuple) -> str:
         return etag_of("feed", fingerprint, name, current_app.config["VIGIL_BASE_URL"], locale)
 
-    page = page_cache().page(
-        ("feed", "", locale), feed_state, lambda: feed_file(feed_events(), name), etag
-    )
+    cache, key = page_cache(), ("feed", "", locale)
+    page = cache.page(key, feed_state, lambda: feed_file(feed_events(), name), etag)
+    # The next poll with this ETag is answered before Flask while the page stands.
+    request.environ[not_modified.REMEMBER] = lambda environ: cache.is_current(key, page.etag)
     # No Last-Modified: an event leaving the feed (unpublished, or passed) changes it
     # without any newer timestamp, so only the ETag can say whether it changed.
     return calendar_response(page.etag, None, lambda: page.body)

@@ -9,11 +9,14 @@ has not sent its request within VIGIL_REQUEST_TIMEOUT seconds. So slow clients
 need no buffering proxy in front; a proxy is still the place for HTTPS.
 """
 
+import ctypes
 import logging
 import multiprocessing
 import os
 
 from vigil.logs import RedactTokens
+
+M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
 bind = os.environ.get("VIGIL_BIND", "127.0.0.1:8000")
 # Rate limits hold across processes only in a shared store (Redis). Without one,
@@ -41,9 +44,11 @@ keepalive = 2
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
-# Restart workers now and then, so memory cannot creep over days of traffic.
-max_requests = 20000
-max_requests_jitter = 2000
+# Workers are replaced now and then, so memory cannot creep over days of traffic;
+# rarely, since each replacement costs a second of a core and drops its keep-alive
+# connections: at 20,000 requests, a worker under a surge restarted every ten seconds.
+max_requests = 500_000
+max_requests_jitter = 50_000
 accesslog = os.environ.get("VIGIL_ACCESS_LOG", "-")
 errorlog = "-"
 # No client address in the access log: who asked for a page is not ours to keep.
@@ -61,8 +66,19 @@ def when_ready(server):
         )
 
 
+def _few_malloc_arenas():
+    """glibc gives threads malloc arenas of their own, up to eight per core, and
+    each keeps the memory it once held: two arenas keep a threaded worker's resident
+    memory lower. A no-op where the C library is not glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+    except (OSError, AttributeError):
+        pass
+
+
 def post_fork(server, worker):
     """Private links are redacted in every gunicorn line, errors included."""
+    _few_malloc_arenas()
     for name in ("gunicorn.access", "gunicorn.error"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):

@@ -284,6 +284,27 @@ def test_one_connection_carries_several_requests(tmp_path):
         stop(process)
 
 
+def test_a_connection_is_closed_after_its_hundredth_request(tmp_path):
+    """So keep-alive connections that all landed on one worker spread out again."""
+    process, base, _ = serve(tmp_path)
+    try:
+        with socket.create_connection(address(base), timeout=5) as client:
+            reader = KeptOpen(client.makefile("rb"))
+            source = types.SimpleNamespace(makefile=lambda *args, **kwargs: reader)
+            request = f"GET /healthz HTTP/1.1\r\nHost: {address(base)[0]}\r\n\r\n".encode()
+            said = []
+            for _ in range(100):
+                client.sendall(request)
+                response = http.client.HTTPResponse(source)
+                response.begin()
+                response.read()
+                said.append((response.status, response.getheader("Connection")))
+            assert said == [(200, "keep-alive")] * 99 + [(200, "close")]
+            assert client.recv(1) == b""
+    finally:
+        stop(process)
+
+
 def test_a_head_longer_than_gunicorn_accepts_is_cut_off_without_waiting(tmp_path):
     process, base, _ = serve(tmp_path)
     try:

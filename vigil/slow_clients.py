@@ -101,6 +101,11 @@ class BufferingThreadWorker(ThreadWorker):
     request_timeout = 10.0
     #: The largest body (by Content-Length) read here rather than by a thread.
     body_limit = 64 * 1024
+    #: Requests answered on one connection before it is closed (nginx's
+    #: keepalive_requests). Every worker accepts from one socket, so a burst of
+    #: keep-alive connections can all land on one worker while another idles;
+    #: the client's next connection goes to whichever is free to accept it first.
+    requests_per_connection = 100
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,6 +125,12 @@ class BufferingThreadWorker(ThreadWorker):
                 f"{cls.__name__} reads plain HTTP/1.1 only: end TLS, the PROXY "
                 "protocol and HTTP/2 at the proxy in front of it"
             )
+
+    def handle_request(self, req, conn):
+        conn.answered = getattr(conn, "answered", 0) + 1
+        if conn.answered >= self.requests_per_connection:
+            req.must_close = True  # answered with "Connection: close"
+        return super().handle_request(req, conn)
 
     def enqueue_req(self, conn):
         """Every way to a thread passes here (a new connection, one woken from

@@ -112,13 +112,6 @@ class BufferingThreadWorker(ThreadWorker):
         self.head_limit = head_limit(self.cfg)
         # Connections still sending a request, oldest (so first to expire) first.
         self.arriving: dict[object, Arrival] = {}
-        self.in_flight = 0  # requests given to a thread and not yet answered
-
-    def set_accept_enabled(self, enabled):
-        """No new connection while every thread is busy: it waits in the listen queue
-        for whichever worker frees a thread first, instead of queueing here behind
-        this worker's requests while another worker idles."""
-        super().set_accept_enabled(enabled and self.in_flight < self.cfg.threads)
 
     @classmethod
     def check_config(cls, cfg, log):
@@ -174,15 +167,7 @@ class BufferingThreadWorker(ThreadWorker):
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.unread(bytes(arrival.data))
         conn.data_ready = True  # gthread's own wait for a first byte is moot
-        self.in_flight += 1
-        if self.in_flight >= self.cfg.threads:
-            self.set_accept_enabled(False)
         super().enqueue_req(conn)
-
-    def finish_request(self, conn, fs):
-        self.in_flight -= 1
-        self.set_accept_enabled(self.nr_conns < self.worker_connections)
-        super().finish_request(conn, fs)
 
     def drop(self, conn):
         self.poller.unregister(conn.sock)

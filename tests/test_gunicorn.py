@@ -305,6 +305,34 @@ def test_a_connection_is_closed_after_its_hundredth_request(tmp_path):
         stop(process)
 
 
+def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others(tmp_path):
+    """Two workers of one thread each; one thread is held by a chunked body that is
+    still arriving (a thread reads those). Every new visitor is answered at once by
+    the other worker, not queued behind the held thread: the busy worker holds back
+    from accepting for a moment (slow_clients.busy_accept_delay)."""
+    process, base, _ = serve(tmp_path, WEB_CONCURRENCY="2", VIGIL_THREADS="1")
+    host = address(base)[0]
+    try:
+        deadline = time.monotonic() + 20
+        while len(worker_pids(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with socket.create_connection(address(base), timeout=5) as held:
+            held.sendall(
+                f"POST /organiser/login HTTP/1.1\r\nHost: {host}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n5\r\nemail\r\n".encode()
+            )
+            time.sleep(0.5)  # its worker's one thread is now reading the body
+            for _ in range(10):
+                started = time.monotonic()
+                with socket.create_connection(address(base), timeout=3) as visitor:
+                    visitor.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                    assert next(read_responses(visitor))[0] == 200
+                assert time.monotonic() - started < 1.0
+    finally:
+        stop(process)
+
+
 def test_a_head_longer_than_gunicorn_accepts_is_cut_off_without_waiting(tmp_path):
     process, base, _ = serve(tmp_path)
     try:

@@ -14,6 +14,12 @@ Bodies that are chunked, larger than `body_limit` or announced with `Expect:
 kilobytes, and the app refuses a body over MAX_CONTENT_LENGTH (64 KiB by default)
 from its Content-Length alone.
 
+Every worker accepts from the one listening socket, and a burst of keep-alive
+connections can all land on one worker while another idles, halving what the
+pair serves. So a connection is closed after `requests_per_connection` requests,
+and a worker with every thread busy holds back from accepting for
+`busy_accept_delay`, leaving the connection to a worker with a free thread.
+
 Only gunicorn.conf.py names this module; the app never imports it.
 """
 
@@ -106,12 +112,42 @@ class BufferingThreadWorker(ThreadWorker):
     #: keep-alive connections can all land on one worker while another idles;
     #: the client's next connection goes to whichever is free to accept it first.
     requests_per_connection = 100
+    #: Seconds a worker whose threads are all busy leaves a new connection in the
+    #: listen queue for a worker with a free thread, before taking it itself.
+    busy_accept_delay = 0.005
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.head_limit = head_limit(self.cfg)
         # Connections still sending a request, oldest (so first to expire) first.
         self.arriving: dict[object, Arrival] = {}
+        self.in_flight = 0  # requests given to a thread and not yet answered
+        self.accept_after: float | None = None  # while holding back from accepting
+
+    def accept(self, listener):
+        """A worker with every thread busy holds back a moment before it accepts, so
+        a connection goes to a worker that can answer it now when there is one.
+        Only a moment: when every worker is busy, each still accepts in turn."""
+        if self.accept_after is None and self.in_flight >= self.cfg.threads:
+            self.accept_after = time.monotonic() + self.busy_accept_delay
+            super().set_accept_enabled(False)
+            return
+        self.accept_after = None
+        super().accept(listener)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        due = self.accept_after
+        if due is not None:  # wake to accept again on time
+            timeout = min(timeout, max(due - time.monotonic(), 0.0))
+        super().wait_for_and_dispatch_events(timeout)
+        if due is not None and self.accept_after == due and self._accepting:
+            # Listening again, and nothing was waiting: another worker took it.
+            self.accept_after = None
+
+    def set_accept_enabled(self, enabled):
+        if enabled and self.accept_after is not None and time.monotonic() < self.accept_after:
+            enabled = False  # still holding back (gunicorn's loop asks every turn)
+        super().set_accept_enabled(enabled)
 
     @classmethod
     def check_config(cls, cfg, log):
@@ -167,7 +203,12 @@ class BufferingThreadWorker(ThreadWorker):
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.unread(bytes(arrival.data))
         conn.data_ready = True  # gthread's own wait for a first byte is moot
+        self.in_flight += 1
         super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self.in_flight -= 1
+        super().finish_request(conn, fs)
 
     def drop(self, conn):
         self.poller.unregister(conn.sock)

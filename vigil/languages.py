@@ -1,6 +1,6 @@
 """Which language a request is answered in: for now the configured default
 (BABEL_DEFAULT_LOCALE), parsed once per process; Flask-Babel without a selector
-parses it again on every request (8.6 µs against 5.2 µs a look-up)."""
+parses it again on every request."""
 
 from functools import cache
 

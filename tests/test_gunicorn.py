@@ -305,11 +305,26 @@ def test_a_connection_is_closed_after_its_hundredth_request(tmp_path):
         stop(process)
 
 
+def answered_within(base: str, seconds: float) -> bool:
+    """A new visitor's GET /healthz: whether its 200 came within `seconds`."""
+    host = address(base)[0]
+    with socket.create_connection(address(base), timeout=seconds) as visitor:
+        responses = read_responses(visitor)
+        try:
+            visitor.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            return next(responses)[0] == 200
+        except TimeoutError:
+            return False
+        finally:
+            responses.close()
+
+
 def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others(tmp_path):
     """Two workers of one thread each; one thread is held by a chunked body that is
-    still arriving (a thread reads those). Every new visitor is answered at once by
-    the other worker, not queued behind the held thread: the busy worker holds back
-    from accepting for a moment (slow_clients.busy_accept_delay)."""
+    still arriving (a thread reads those). New visitors are answered at once by the
+    other worker, not queued behind the held thread: the busy worker holds back from
+    accepting for a moment (slow_clients.busy_accept_delay). Without that, about
+    half of them would wait behind it."""
     process, base, _ = serve(tmp_path, WEB_CONCURRENCY="2", VIGIL_THREADS="1")
     host = address(base)[0]
     try:
@@ -323,14 +338,12 @@ def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others(tm
                 "Transfer-Encoding: chunked\r\n\r\n5\r\nemail\r\n".encode()
             )
             time.sleep(0.5)  # its worker's one thread is now reading the body
-            for _ in range(10):
-                started = time.monotonic()
-                with socket.create_connection(address(base), timeout=3) as visitor:
-                    visitor.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-                    assert next(read_responses(visitor))[0] == 200
-                assert time.monotonic() - started < 1.0
+            answered = [answered_within(base, 1.0) for _ in range(40)]
     finally:
         stop(process)
+    # A loaded machine may wake the idle worker late now and then; without the
+    # hold-back, 14 of 20 were answered in one trial.
+    assert answered.count(True) >= 36, answered
 
 
 def test_a_head_longer_than_gunicorn_accepts_is_cut_off_without_waiting(tmp_path):

@@ -1,9 +1,11 @@
 """The shipped server set-up: `gunicorn wsgi:app` from the project folder, as the
 README says, with the configuration gunicorn finds there by itself."""
 
+import errno
 import http.client
 import os
 import select
+import selectors
 import socket
 import subprocess
 import sys
@@ -20,6 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 from helpers import csrf_token
+
+from vigil.slow_clients import BufferingThreadWorker
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -305,45 +309,61 @@ def test_a_connection_is_closed_after_its_hundredth_request(tmp_path):
         stop(process)
 
 
-def answered_within(base: str, seconds: float) -> bool:
-    """A new visitor's GET /healthz: whether its 200 came within `seconds`."""
-    host = address(base)[0]
-    with socket.create_connection(address(base), timeout=seconds) as visitor:
-        responses = read_responses(visitor)
-        try:
-            visitor.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-            return next(responses)[0] == 200
-        except TimeoutError:
-            return False
-        finally:
-            responses.close()
+class Listener:
+    """A listening socket as the worker's poller sees it, counting accepts."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.accepted = 0
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def setblocking(self, flag):
+        self.sock.setblocking(flag)
+
+    def accept(self):
+        self.accepted += 1
+        raise BlockingIOError(errno.EAGAIN, "counted only")
 
 
-def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others(tmp_path):
-    """Two workers of one thread each; one thread is held by a chunked body that is
-    still arriving (a thread reads those). New visitors are answered at once by the
-    other worker, not queued behind the held thread: the busy worker holds back from
-    accepting for a moment (slow_clients.busy_accept_delay). Without that, about
-    half of them would wait behind it."""
-    process, base, _ = serve(tmp_path, WEB_CONCURRENCY="2", VIGIL_THREADS="1")
-    host = address(base)[0]
+def busy_worker(threads: int, in_flight: int):
+    """A BufferingThreadWorker's accepting parts, without a gunicorn around it."""
+    worker = BufferingThreadWorker.__new__(BufferingThreadWorker)
+    worker.cfg = types.SimpleNamespace(threads=threads)
+    worker.poller = selectors.DefaultSelector()
+    worker.sockets = [Listener()]
+    worker._accepting = False
+    worker.in_flight = in_flight
+    worker.accept_after = None
+    worker.nr_conns = 0
+    worker.set_accept_enabled(True)
+    return worker
+
+
+def test_a_worker_with_every_thread_busy_holds_back_before_it_accepts():
+    """So a worker with a free thread takes the connection; then it accepts in turn."""
+    free, busy = busy_worker(threads=2, in_flight=1), busy_worker(threads=2, in_flight=2)
     try:
-        deadline = time.monotonic() + 20
-        while len(worker_pids(process.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        with socket.create_connection(address(base), timeout=5) as held:
-            held.sendall(
-                f"POST /organiser/login HTTP/1.1\r\nHost: {host}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                "Transfer-Encoding: chunked\r\n\r\n5\r\nemail\r\n".encode()
-            )
-            time.sleep(0.5)  # its worker's one thread is now reading the body
-            answered = [answered_within(base, 1.0) for _ in range(40)]
+        check_hold_back(free, busy)
     finally:
-        stop(process)
-    # A loaded machine may wake the idle worker late now and then; without the
-    # hold-back, 14 of 20 were answered in one trial.
-    assert answered.count(True) >= 36, answered
+        for worker in (free, busy):
+            worker.poller.close()
+            worker.sockets[0].sock.close()
+
+
+def check_hold_back(free, busy):
+    free.accept(free.sockets[0])
+    assert free.sockets[0].accepted == 1
+    busy.accept(busy.sockets[0])
+    assert busy.sockets[0].accepted == 0 and not busy._accepting
+    busy.set_accept_enabled(True)  # gunicorn's loop asks every turn: still holding back
+    assert not busy._accepting
+    time.sleep(busy.busy_accept_delay)
+    busy.set_accept_enabled(True)
+    assert busy._accepting  # the hold-back is over, even though every thread is busy
+    busy.accept(busy.sockets[0])
+    assert busy.sockets[0].accepted == 1
 
 
 def test_a_head_longer_than_gunicorn_accepts_is_cut_off_without_waiting(tmp_path):

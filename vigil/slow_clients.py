@@ -24,6 +24,7 @@ Only gunicorn.conf.py names this module; the app never imports it.
 """
 
 import selectors
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -122,6 +123,7 @@ class BufferingThreadWorker(ThreadWorker):
         # Connections still sending a request, oldest (so first to expire) first.
         self.arriving: dict[object, Arrival] = {}
         self.in_flight = 0  # requests given to a thread and not yet answered
+        self.in_flight_lock = threading.Lock()
         self.accept_after: float | None = None  # while holding back from accepting
 
     def accept(self, listener):
@@ -137,7 +139,9 @@ class BufferingThreadWorker(ThreadWorker):
 
     def wait_for_and_dispatch_events(self, timeout):
         due = self.accept_after
-        if due is not None:  # wake to accept again on time
+        if due is not None:
+            # Wake when the hold-back ends; once it has, only look (timeout 0):
+            # the connection held back is either still waiting or taken.
             timeout = min(timeout, max(due - time.monotonic(), 0.0))
         super().wait_for_and_dispatch_events(timeout)
         if due is not None and self.accept_after == due and self._accepting:
@@ -203,12 +207,18 @@ class BufferingThreadWorker(ThreadWorker):
             conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
         conn.parser.unreader.unread(bytes(arrival.data))
         conn.data_ready = True  # gthread's own wait for a first byte is moot
-        self.in_flight += 1
+        with self.in_flight_lock:
+            self.in_flight += 1
         super().enqueue_req(conn)
 
-    def finish_request(self, conn, fs):
-        self.in_flight -= 1
-        super().finish_request(conn, fs)
+    def handle(self, conn):
+        """In a thread. Counted done as soon as the thread is free again, before the
+        event loop hears of it: a connection arriving meanwhile is not held back."""
+        try:
+            return super().handle(conn)
+        finally:
+            with self.in_flight_lock:
+                self.in_flight -= 1
 
     def drop(self, conn):
         self.poller.unregister(conn.sock)

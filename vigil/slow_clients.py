@@ -115,7 +115,7 @@ class BufferingThreadWorker(ThreadWorker):
     requests_per_connection = 100
     #: Seconds a worker whose threads are all busy leaves a new connection in the
     #: listen queue for a worker with a free thread, before taking it itself.
-    busy_accept_delay = 0.02
+    busy_accept_delay = 0.005
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

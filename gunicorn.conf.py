@@ -46,8 +46,9 @@ limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
 # Workers are replaced now and then, so memory cannot creep over days of traffic;
-# rarely, since each replacement costs a second of a core and drops its keep-alive
-# connections: at 20,000 requests, a worker under a surge restarted every ten seconds.
+# rarely, since each replacement loads the app again and drops its keep-alive
+# connections: at 20,000, a worker serving 2,000 requests a second restarted every
+# ten seconds.
 max_requests = 500_000
 max_requests_jitter = 50_000
 accesslog = os.environ.get("VIGIL_ACCESS_LOG", "-")

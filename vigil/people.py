@@ -73,9 +73,12 @@ def email_lookups(address: str) -> list[str]:
 
 
 def find_by_address(model: type[Person], event: Event, address: str) -> Person | None:
-    return db.session.scalar(
-        select(model).where(model.event_id == event.id, model.email_key.in_(email_lookups(address)))
-    )
+    return db.session.scalar(select(model).where(*_at(model, event, email_lookups(address))))
+
+
+def _at(model: type[Person], event: Event, lookups: list[str]) -> tuple:
+    """The person of `event` whose address has one of these look-up hashes."""
+    return model.event_id == event.id, model.email_key.in_(lookups)
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,6 @@ class Arrival:
     existing: Person | None
     added: Person | None
     link_sent_recently: bool
-
-    @property
-    def person(self) -> Person:
-        return self.added or self.existing
 
 
 # Tries at a new row whose drawn values (a check-in code) collide with another's.
@@ -116,8 +115,10 @@ def add_unless_known(
     a shared lock (lock_for_rsvp), two requests with one address may race, and the
     one whose insert comes to nothing reads the other's row.
     """
-    existing, recently = _find_with_recent_link(model, event, address, link_kinds, now)
-    key = existing.email_key if existing is not None else email_lookup(address)
+    # The address is normalised and hashed once; the first hash is the current key's.
+    lookups = email_lookups(address)
+    existing, recently = _find_with_recent_link(model, event, lookups, link_kinds, now)
+    key = existing.email_key if existing is not None else lookups[0]
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     for _ in range(_DRAWS):
         statement = (
@@ -131,14 +132,14 @@ def add_unless_known(
             return Arrival(existing, added, recently)
         # Nothing added and nobody known: another request added this address just
         # now, or a drawn value was taken. Look again, then draw again.
-        existing, recently = _find_with_recent_link(model, event, address, link_kinds, now)
+        existing, recently = _find_with_recent_link(model, event, lookups, link_kinds, now)
         if existing is not None:
             return Arrival(existing, None, recently)
     raise RuntimeError(f"no free unique values for a new {model.__name__} in {_DRAWS} draws")
 
 
 def _find_with_recent_link(
-    model: type[Person], event: Event, address: str, kinds: tuple[str, ...], now: datetime
+    model: type[Person], event: Event, lookups: list[str], kinds: tuple[str, ...], now: datetime
 ) -> tuple[Person | None, bool]:
     recent = (
         select(OutboxMessage.id)
@@ -149,11 +150,7 @@ def _find_with_recent_link(
         )
         .exists()
     )
-    row = db.session.execute(
-        select(model, recent).where(
-            model.event_id == event.id, model.email_key.in_(email_lookups(address))
-        )
-    ).first()
+    row = db.session.execute(select(model, recent).where(*_at(model, event, lookups))).first()
     return (row[0], bool(row[1])) if row is not None else (None, False)
 
 

@@ -90,6 +90,23 @@ def test_one_address_cannot_be_used_to_flood_someone(default_limits, make_event)
     assert rsvp(default_limits.test_client(), event, "target@example.org").status_code == 429
 
 
+def test_no_answer_tells_how_often_an_address_was_sent(default_limits, make_event):
+    """Rate-limit counts in headers would show a watcher that someone used an address
+    lately; only a refusal says when to come back, and that from the limit's window."""
+    event = make_event()
+    client = default_limits.test_client()
+    fresh = rsvp(client, event, "fresh@example.org")
+    used = [rsvp(client, event, "used@example.org") for _ in range(5)]
+    assert [r.status_code for r in used] == [303] * 5
+    for response in (fresh, used[-1]):
+        assert not [h for h in response.headers.keys() if h.lower().startswith("x-ratelimit")]
+        assert "Retry-After" not in response.headers
+    refused = rsvp(client, event, "used@example.org")
+    assert refused.status_code == 429
+    hour = 60 * 60  # the default per-address limit is five an hour
+    assert 0 < int(refused.headers["Retry-After"]) <= hour
+
+
 def test_volunteer_sign_ups_are_limited_too(default_limits, make_event, make_roles):
     event = make_event()
     _, (leaflets,) = make_roles(event)

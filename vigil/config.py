@@ -99,7 +99,11 @@ def load_config(instance_path: str) -> dict:
         # Where the public pages' cache keeps its change counters and shared pages:
         # memory:// (this process), or redis://; unset, it follows RATELIMIT_STORAGE_URI.
         "VIGIL_CACHE_URL": os.environ.get("VIGIL_CACHE_URL"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers: on a form they would tell anyone how often an email
+        # address had been sent lately (the per-address count), and reading the window
+        # back cost every POST a second trip to the store. A 429 says Retry-After
+        # (throttling.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "VIGIL_LOGIN_LIMIT_PER_CLIENT": os.environ.get(
             "VIGIL_LOGIN_LIMIT_PER_CLIENT", "10 per minute;50 per hour"
         ),

@@ -7,12 +7,15 @@ address, and a hash cannot be reversed by hashing a list of likely addresses.
 
 import hashlib
 import hmac
+import time
 from functools import partial
 
 from flask import Flask, current_app, request
+from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from .database import READ_ONLY_METHODS
+from .errors import render_error
 from .extensions import limiter
 from .people import normalise_email
 
@@ -104,6 +107,20 @@ def init_throttling(app: Flask) -> None:
     for i, hook in enumerate(after):
         if isinstance(hook, partial) and hook.args == (limiter,):
             after[i] = _unless_reading(hook, passes=True)
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(exc: RateLimitExceeded):
+        page, code = render_error(429)
+        return page, code, {"Retry-After": str(retry_after())}
+
+
+def retry_after() -> int:
+    """Seconds until the limit that refused this request lets it through again. The
+    only rate-limit header Vigil sends: the counts stay private (see config.py)."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    return max(1, int(breached.reset_at - time.time()))
 
 
 def _unless_reading(hook, passes=False):

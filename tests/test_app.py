@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from vigil import create_app
+from vigil import create_app, database
 from vigil.config import database_url
 from vigil.extensions import db
 
@@ -143,3 +143,40 @@ def _read_secret(instance: str) -> str:
     from vigil.config import instance_secret
 
     return instance_secret(instance, "secret_key")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(app, make_event):
+    """The server ends a pooled session (a restart does this to all of them): the next
+    request still gets its page, not the 503 of a dead connection."""
+    event = make_event()
+    client = app.test_client()
+    assert client.get(f"/events/{event.slug}/rsvp/done").status_code == 302
+    with app.app_context():
+        other = db.engine.connect()
+        pooled = db.engine.connect()
+        pid = pooled.scalar(text("SELECT pg_backend_pid()"))
+        pooled.close()  # back in the pool, idle
+        assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        other.close()
+    for _ in range(3):
+        assert client.get(f"/events/{event.slug}/rsvp/done").status_code == 302
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_live_pooled_connection_is_used_without_a_ping(app, make_event, monkeypatch):
+    """Checking a connection costs no round trip to the database: only a connection idle
+    for long is pinged (a firewall may have dropped it without a word)."""
+    event = make_event()
+    client = app.test_client()
+    pings = []
+    with app.app_context():
+        dialect = db.engine.dialect
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+    for _ in range(3):
+        assert client.get(f"/events/{event.slug}/rsvp/done").status_code == 302
+    assert pings == []
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+    assert client.get(f"/events/{event.slug}/rsvp/done").status_code == 302
+    assert len(pings) == 1

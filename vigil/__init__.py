@@ -64,7 +64,6 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     logs.init_logging(app.config["LOG_LEVEL"])
     crypto.init_keys(app)
-    database.engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     languages.init_languages(app)

@@ -65,7 +65,8 @@ def load_config(instance_path: str) -> dict:
         "VIGIL_DATA_KEY": os.environ.get("VIGIL_DATA_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         # hide_parameters: a database error must never print an address into the log.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # Pooled connections are checked without a ping (database.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "VIGIL_BASE_URL": os.environ.get("VIGIL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "VIGIL_ORG_NAME": os.environ.get("VIGIL_ORG_NAME", "Vigil"),
         "VIGIL_MAX_GUESTS": _env_int("VIGIL_MAX_GUESTS", 4),

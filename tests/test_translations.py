@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from helpers import csrf_token
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,3 +40,17 @@ def test_strings_from_code_pages_and_emails_are_extracted():
         "You are bringing %(num)d guest.",  # plural
     ):
         assert text in messages, text
+
+
+def test_the_form_library_speaks_the_page_language(app, make_event, client):
+    """WTForms' own messages ("Not a valid integer value.") follow the request's
+    language too; they are read from its catalogue once per process, not per form."""
+    event = make_event()
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "email": "a@example.org", "guests": "lots"}
+    english = client.post(f"/events/{event.slug}/rsvp", data=data).get_data(as_text=True)
+    assert "Not a valid integer value." in english
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_TW"
+    chinese = client.post(f"/events/{event.slug}/rsvp", data=data).get_data(as_text=True)
+    assert "Not a valid integer value." not in chinese
+    assert "不是有效的整數" in chinese

@@ -21,6 +21,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from .. import languages
+
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 
 _CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -40,6 +42,10 @@ class VigilForm(FlaskForm):
             if request.method in ("POST", "PUT", "PATCH", "DELETE"):
                 return request.form
             return None
+
+        def get_translations(self, form):
+            # Flask-WTF's own reads the catalogue from disk again for every form.
+            return languages.form_messages()
 
 
 class CsrfOnlyForm(VigilForm):

@@ -94,9 +94,10 @@ def init_throttling(app: Flask) -> None:
     """Bind the limiter, with its per-request hooks skipped for page views.
 
     Every limit Vigil sets is on a view and counts POSTs (forms, log-ins), checked
-    by the view's own decorator; the limiter's app-wide hooks serve only app-wide
-    limits, which Vigil has none of. Skipping them for reads keeps a page view from
-    doing the limiter's bookkeeping, which matters when thousands open the event page.
+    by the view's own decorator; the limiter's app-wide hooks (before, after and
+    teardown) serve only app-wide limits, which Vigil has none of. Skipping them for
+    reads keeps a page view from doing the limiter's bookkeeping, which matters when
+    thousands open the event page.
     """
     limiter.init_app(app)
     before = app.before_request_funcs.get(None, [])
@@ -107,6 +108,10 @@ def init_throttling(app: Flask) -> None:
     for i, hook in enumerate(after):
         if isinstance(hook, partial) and hook.args == (limiter,):
             after[i] = _unless_reading(hook, passes=True)
+    teardown = app.teardown_request_funcs.get(None, [])
+    for i, hook in enumerate(teardown):
+        if getattr(hook, "__self__", None) is limiter:  # it empties what the hooks kept
+            teardown[i] = _unless_reading(hook)
 
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(exc: RateLimitExceeded):

@@ -1,9 +1,12 @@
 """Sessions that end on their own, cookies bound to the host, headers on every response."""
 
 import pytest
+from flask.sessions import SecureCookieSessionInterface
 from helpers import login
+from itsdangerous import URLSafeTimedSerializer
 
 from vigil import create_app, organisers
+from vigil.session_cookies import CSRF_SALT, QuickSerializer
 
 CONFIG = {"VIGIL_SESSION_IDLE_MINUTES": 30, "VIGIL_SESSION_MAX_HOURS": 12}
 
@@ -83,3 +86,34 @@ def test_debug_mode_is_refused_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(RuntimeError, match="debug mode is refused"):
         create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+
+
+def test_cookies_and_tokens_signed_before_an_upgrade_still_work(app, make_event):
+    """Session cookies and form tokens are signed by QuickSerializer; a visitor who
+    holds ones signed as Flask and Flask-WTF sign them keeps their session and can
+    still send the form they opened, and the other way round."""
+    event = make_event()
+    with app.test_request_context():
+        flasks = SecureCookieSessionInterface().get_signing_serializer(app)
+        ours = app.session_interface.get_signing_serializer(app)
+        plain = URLSafeTimedSerializer(app.secret_key, salt=CSRF_SALT)
+        quick = QuickSerializer(app.secret_key, salt=CSRF_SALT)
+    old_session = {"csrf_token": "a" * 40, "rsvp_outcome": {"slug": event.slug, "status": "x"}}
+    assert ours.loads(flasks.dumps(old_session)) == old_session
+    assert flasks.loads(ours.dumps(old_session)) == old_session
+    assert plain.loads(quick.dumps("a" * 40)) == "a" * 40
+    long_flash = {"_flashes": [("message", "x" * 400)]}
+    assert ours.dumps(long_flash).startswith(".")  # long payloads are still compressed
+    assert flasks.loads(ours.dumps(long_flash)) == long_flash
+
+    client = app.test_client()
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    client.set_cookie(cookie, flasks.dumps({"csrf_token": "b" * 40}), domain="localhost")
+    data = {
+        "csrf_token": plain.dumps("b" * 40),
+        "email": "upgraded@example.org",
+        "guests": "0",
+        "consent": "y",
+    }
+    response = client.post(f"/events/{event.slug}/rsvp", data=data)
+    assert response.status_code == 303

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from flask import Response, abort, current_app, g, request, session
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
 
 from ..page_cache import page_cache
 from ..public_state import PageState
+from ..session_cookies import csrf_token
 
 CSRF_PLACEHOLDER = "vigil-csrf-token-placeholder"
 # The static files every page links (base.html): a page names them by content hash,
@@ -46,7 +46,7 @@ def cached_page(
         response = _response(page.body, page.etag, public=True)
         response.last_modified = page.rendered_at
         return response.make_conditional(request)
-    token = generate_csrf()
+    token = csrf_token()
     hour = int(time.time() // 3600)
     etag = _digest(page.etag, session.get(_csrf_field(), ""), hour)
     if request.if_none_match.contains(etag):

@@ -33,8 +33,10 @@ worker_class = "vigil.slow_clients.BufferingThreadWorker"
 # post_worker_init hands it to the worker.
 REQUEST_TIMEOUT = float(os.environ.get("VIGIL_REQUEST_TIMEOUT", "10"))
 # Threads only run requests that have arrived, so they wait on the app and the
-# database alone: no more of them than the database connection pool holds (15).
-threads = int(os.environ.get("VIGIL_THREADS", "12"))
+# database alone. Six keep the core busy while some wait on the database; more only
+# take turns at Python's one lock (tests/bench/bench_surge.py, the PostgreSQL
+# crowd, one run each on the same code: 90.5 RSVPs/s with 12 threads, 108.9 with 6).
+threads = int(os.environ.get("VIGIL_THREADS", "6"))
 # A worker that does not answer its heartbeat for this long is restarted.
 timeout = 30
 graceful_timeout = 20

@@ -114,19 +114,17 @@ def init_database(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name != "sqlite":
             check_connections_cheaply(engine)
-        if engine.dialect.name == "sqlite":
-            configure_sqlite(engine, app.config["VIGIL_SQLITE_BUSY_TIMEOUT_MS"])
+            return
+        configure_sqlite(engine, app.config["VIGIL_SQLITE_BUSY_TIMEOUT_MS"])
 
-            @app.before_request
-            def read_only_transaction():
-                # Organiser pages write an audit row for every look at personal data,
-                # so they take the write lock up front like any other write. Nothing
-                # is opened here: a page served from the cache never touches the
-                # database at all.
-                if request.method in READ_ONLY_METHODS and not request.path.startswith(
-                    "/organiser/"
-                ):
-                    g.vigil_read_first = True
+        @app.before_request
+        def read_only_transaction():
+            # Organiser pages write an audit row for every look at personal data,
+            # so they take the write lock up front like any other write. Nothing
+            # is opened here: a page served from the cache never touches the
+            # database at all.
+            if request.method in READ_ONLY_METHODS and not request.path.startswith("/organiser/"):
+                g.vigil_read_first = True
 
 
 def read_first(view):

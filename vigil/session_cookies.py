@@ -10,6 +10,7 @@ from compression is not compressed (readers take either form).
 """
 
 import secrets
+from functools import lru_cache
 
 from flask import Flask, current_app, g, session
 from flask.sessions import SecureCookieSessionInterface
@@ -80,26 +81,27 @@ class SessionCookies(SecureCookieSessionInterface):
         )
 
 
-_csrf_serializers: dict[str, QuickSerializer] = {}
+def csrf_field() -> str:
+    """Where Flask-WTF keeps the raw token in the session and the signed one in `g`."""
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+@lru_cache(maxsize=1)
+def _csrf_serializer(secret: str) -> QuickSerializer:
+    return QuickSerializer(secret, salt=CSRF_SALT)
 
 
 def csrf_token() -> str:
     """The request's CSRF token, as Flask-WTF's `generate_csrf` makes it: a random
     value kept in the session, signed with a timestamp in the form."""
-    config = current_app.config
-    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    field = csrf_field()
     token = g.get(field)
     if token is None:
-        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-        serializer = _csrf_serializers.get(secret)
-        if serializer is None:
-            serializer = QuickSerializer(secret, salt=CSRF_SALT)
-            _csrf_serializers.clear()
-            _csrf_serializers[secret] = serializer
         raw = session.get(field)
         if not isinstance(raw, str):
             raw = session[field] = secrets.token_hex(20)  # 40 hex digits, as Flask-WTF's
-        token = serializer.dumps(raw)
+        secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        token = _csrf_serializer(secret).dumps(raw)
         setattr(g, field, token)
     return token
 

@@ -17,7 +17,7 @@ from flask_babel import get_locale
 
 from ..page_cache import page_cache
 from ..public_state import PageState
-from ..session_cookies import csrf_token
+from ..session_cookies import csrf_field, csrf_token
 
 CSRF_PLACEHOLDER = "vigil-csrf-token-placeholder"
 # The static files every page links (base.html): a page names them by content hash,
@@ -48,7 +48,7 @@ def cached_page(
         return response.make_conditional(request)
     token = csrf_token()
     hour = int(time.time() // 3600)
-    etag = _digest(page.etag, session.get(_csrf_field(), ""), hour)
+    etag = _digest(page.etag, session.get(csrf_field(), ""), hour)
     if request.if_none_match.contains(etag):
         return _response(b"", etag, status=304)
     return _response(page.body.replace(_PLACEHOLDER, token.encode()), etag)
@@ -57,7 +57,7 @@ def cached_page(
 def _with_placeholder(render: Callable[[], str]) -> bytes:
     """Render with the placeholder as the CSRF token (Flask-WTF keeps the request's
     token in `g` and uses it if present), leaving the visitor's session untouched."""
-    field = _csrf_field()
+    field = csrf_field()
     own = g.pop(field, None)
     setattr(g, field, CSRF_PLACEHOLDER)
     try:
@@ -66,10 +66,6 @@ def _with_placeholder(render: Callable[[], str]) -> bytes:
         g.pop(field, None)
         if own is not None:
             setattr(g, field, own)
-
-
-def _csrf_field() -> str:
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
 
 def _digest(*parts) -> str:

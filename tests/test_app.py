@@ -54,6 +54,34 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout_and_foreign_keys(tmp_path):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def test_the_sqlite_files_are_readable_by_their_owner_only(tmp_path):
+    """Organisers' addresses and password hashes are in the database in clear."""
+    before = os.umask(0o022)  # a usual umask: files would be 0644
+    try:
+        _check_private_files(tmp_path)
+    finally:
+        os.umask(before)
+
+
+def _check_private_files(tmp_path):
+    path = tmp_path / "private.sqlite3"
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+    )
+    with app.app_context():
+        db.create_all()
+        db.session.connection().exec_driver_sql("CREATE TABLE probe (x)")
+        db.session.connection().exec_driver_sql("INSERT INTO probe VALUES (1)")
+        db.session.commit()
+        files = [path, tmp_path / "private.sqlite3-wal", tmp_path / "private.sqlite3-shm"]
+        assert all(f.exists() for f in files)
+        assert [oct(stat.S_IMODE(f.stat().st_mode)) for f in files] == ["0o600"] * 3
+        db.engine.dispose()
+    path.chmod(0o644)  # made by an older version: put right at the next start
+    create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_healthz_reports_the_database_and_nothing_personal(client, make_event, make_rsvp):
     event = make_event()
     make_rsvp(event, email="secret.person@example.org", name="Secret Person")

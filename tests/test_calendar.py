@@ -113,6 +113,22 @@ def test_hostile_text_survives_a_round_trip_in_both_parsers():
     assert HOSTILE in vcal.vevent.description.value
 
 
+def test_unicode_line_breaks_and_controls_become_escaped_newlines_or_nothing():
+    """U+2028, U+2029 and U+0085 are line ends to some parsers; unescaped they would
+    split a property. They arrive as escaped newlines; other controls are dropped."""
+    odd = "first\u2028second\u2029third\x85fourth\r\nfifth\x0bsixth\x1f"
+    data = build_calendar([entry(title=odd, summary_text=odd, venue=odd)])
+    assert not any(ch in data.decode("utf-8") for ch in "\u2028\u2029\x85\x0b\x1f")
+    for line in data.split(b"\r\n"):
+        assert b"\n" not in line and b"\r" not in line
+    cal, vcal = parse_both(data)
+    (vevent,) = cal.walk("VEVENT")
+    expected = "first\nsecond\nthird\nfourth\nfifth" + "sixth"
+    assert str(vevent["SUMMARY"]) == expected
+    assert vcal.vevent.summary.value == expected
+    assert str(vevent["LOCATION"]).startswith(expected)
+
+
 @pytest.mark.parametrize(
     "start_utc, local, zone_name",
     [

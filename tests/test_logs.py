@@ -2,9 +2,10 @@
 
 import logging
 
+import pytest
 from helpers import manage_link, sent_mail, submit
 
-from vigil.logs import RedactTokens
+from vigil.logs import RedactTokens, redact
 
 
 def test_access_log_lines_have_token_paths_redacted():
@@ -19,6 +20,70 @@ def test_access_log_lines_have_token_paths_redacted():
     )
     RedactTokens().filter(record)
     assert record.getMessage() == '127.0.0.1 - - "GET /rsvp/[token] HTTP/1.1" 200'
+
+
+TOKEN = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/rsvp/{TOKEN}",
+        f"/rsvp//{TOKEN}",
+        f"//rsvp/{TOKEN}",
+        f"/rsvp/%34{TOKEN[1:]}",
+        "/rsvp/" + "".join(f"%{ord(c):02X}" for c in TOKEN),
+        f"/%72svp/{TOKEN}",
+        f"/RSVP/{TOKEN}",
+        f"/volunteer/{TOKEN}/shifts.ics",
+        f"/volunteer/{TOKEN}/",
+        f"http://vigil.example/rsvp/{TOKEN}",
+        f"/rsvp/{TOKEN}?action=cancel",
+    ],
+)
+def test_every_spelling_of_a_token_path_is_redacted(path):
+    record = logging.LogRecord(
+        "gunicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s',
+        (f"GET {path} HTTP/1.1", "404"),
+        None,
+    )
+    RedactTokens().filter(record)
+    line = record.getMessage()
+    assert "[token]" in line
+    assert TOKEN[5:20] not in line and "".join(f"%{ord(c):02X}" for c in TOKEN[5:20]) not in line
+
+
+def test_paths_without_a_token_are_left_alone():
+    for path in ("/events/human-rights-day-2017/rsvp/done", "/events/x/volunteer", "/rsvp/short"):
+        assert redact(f"GET {path} HTTP/1.1") == f"GET {path} HTTP/1.1"
+
+
+def test_the_error_log_and_its_tracebacks_are_redacted_too():
+    """gunicorn logs "Error handling request <uri>" with the exception, e.g. when a
+    request passes its deadline."""
+    try:
+        raise RuntimeError(f"while handling /rsvp/{TOKEN}")
+    except RuntimeError:
+        import sys
+
+        exc_info = sys.exc_info()
+    record = logging.LogRecord(
+        "gunicorn.error",
+        logging.ERROR,
+        __file__,
+        1,
+        "Error handling request %s",
+        (f"/rsvp/{TOKEN}",),
+        exc_info,
+    )
+    RedactTokens().filter(record)
+    text = logging.Formatter().format(record)
+    assert "Error handling request /rsvp/[token]" in text and "RuntimeError" in text
+    assert TOKEN not in text
 
 
 def test_a_whole_rsvp_flow_logs_no_personal_data(app, client, make_event, caplog):

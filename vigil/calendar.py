@@ -6,6 +6,7 @@ the entry's last change, never the time of the request, and each VTIMEZONE is
 icalendar's, the same for a zone in every file.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -36,6 +37,18 @@ class CalendarEntry:
     geo: tuple[float, float] | None = None
 
 
+# Line and paragraph separators some parsers take for line ends, which the
+# library does not escape; and the control characters RFC 5545 forbids in TEXT.
+_LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\x85": "\n", "\r": "\n"})
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain_text(value: str) -> str:
+    """Text as every calendar reads it the same: breaks as escaped newlines (\\n),
+    no other control characters."""
+    return _CONTROLS.sub("", (value or "").replace("\r\n", "\n").translate(_LINE_BREAKS))
+
+
 def event_uid(event_uuid: str, host: str) -> str:
     return f"event-{event_uuid}@{host}"
 
@@ -56,9 +69,9 @@ def _vevent(entry: CalendarEntry) -> VEvent:
     vevent.add("last-modified", entry.last_modified)
     vevent.add("dtstart", entry.starts_at.astimezone(zone))
     vevent.add("dtend", entry.ends_at.astimezone(zone))
-    vevent.add("summary", entry.summary)
-    vevent.add("description", entry.description)
-    vevent.add("location", entry.location)
+    vevent.add("summary", plain_text(entry.summary))
+    vevent.add("description", plain_text(entry.description))
+    vevent.add("location", plain_text(entry.location))
     vevent.add("url", entry.url)
     if entry.geo is not None:
         vevent["GEO"] = FixedGeo(entry.geo)

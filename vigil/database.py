@@ -13,6 +13,7 @@ A server database's pooled connections are checked before use by a look at their
 socket, not a ping (`check_connections_cheaply`).
 """
 
+import os
 import select
 import time
 from functools import wraps
@@ -34,6 +35,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     queue = sqlite_write_queue.queue_file(engine.url.database)
     if queue:
         sqlite_write_queue.install(engine, queue, busy_timeout_ms / 1000)
+    keep_private(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -55,6 +57,19 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             sqlite_write_queue.join(conn.info)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
         conn.info["vigil_read_only"] = bool(read_only)
+
+
+def keep_private(path: str | None) -> None:
+    """Make the database file readable by its owner only (0600), creating it so if it
+    is new. Organisers' addresses and password hashes are in it in clear, and SQLite
+    gives the -wal and -shm files the database file's own mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+    for suffix in ("-wal", "-shm", "-journal"):
+        if os.path.exists(path + suffix):
+            os.chmod(path + suffix, 0o600)
 
 
 # A pooled connection idle longer than this is pinged before use: a firewall between

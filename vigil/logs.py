@@ -4,18 +4,45 @@ import logging
 import re
 import traceback
 from pathlib import Path
+from urllib.parse import unquote
 
-_TOKEN_PATH = re.compile(r"/(rsvp|volunteer)/[A-Za-z0-9_-]{16,}")
+# A path, or the path part of a URL: up to a space, quote, query or fragment.
+_PATH = re.compile(r"/[^\s\"'?#]*")
+_PRIVATE = {"rsvp", "volunteer"}
+# Tokens are 43 characters; anything this long after /rsvp/ or /volunteer/ is hidden.
+_TOKEN_MIN = 16
 
 
 def redact(text: str) -> str:
-    return _TOKEN_PATH.sub(r"/\1/[token]", text)
+    """Hide the segment after /rsvp/ or /volunteer/ however the path is spelled:
+    percent-encoded (/rsvp/%34…, /%72svp/…), with doubled slashes (/rsvp//…), in
+    any case, or in a full URL."""
+    return _PATH.sub(_redact_path, text)
+
+
+def _redact_path(match: re.Match) -> str:
+    segments = match.group(0).split("/")
+    hide = False
+    for i, segment in enumerate(segments):
+        if hide and segment:
+            if len(unquote(segment)) >= _TOKEN_MIN:
+                segments[i] = "[token]"
+            hide = False
+            continue
+        if unquote(segment).strip().lower() in _PRIVATE:
+            hide = True
+    return "/".join(segments)
 
 
 class RedactTokens(logging.Filter):
     """Rewrites access-log lines (werkzeug, gunicorn) before any handler sees them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not record.exc_text:
+            # A traceback can quote a URL (gunicorn's "Error handling request …").
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if isinstance(record.args, tuple):

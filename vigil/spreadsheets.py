@@ -1,18 +1,24 @@
 """CSV that spreadsheet apps open safely: UTF-8 with BOM, and no formulas from input.
 
-A cell that starts with =, +, -, @, a tab or a carriage return would run as a
-formula in Excel or LibreOffice; such cells get a leading apostrophe.
+A cell that starts with =, +, -, @, a tab or a carriage return (or their
+full-width forms, or any of them after spaces) would run as a formula in Excel or
+LibreOffice; such cells get a leading apostrophe.
 """
 
 import csv
+import unicodedata
 from collections.abc import Iterable
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value) -> str:
+    """Full-width signs (＝, ＋, －, ＠) and leading spaces count too: spreadsheets
+    fold the first into ASCII, skip the second, and run what follows."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    folded = unicodedata.normalize("NFKC", text).lstrip(" \u3000\xa0")
+    risky = text.startswith(_FORMULA_STARTS) or folded.startswith(_FORMULA_STARTS)
+    return "'" + text if risky else text
 
 
 def write_csv(stream, header: list[str] | None, rows: Iterable[list]) -> None:

@@ -10,7 +10,10 @@ import logging
 from datetime import datetime
 
 import pyotp
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from .extensions import db
 from .models import Organiser, OrganiserRole, utcnow
 
 log = logging.getLogger(__name__)
@@ -50,10 +53,25 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 def _accept(organiser: Organiser, secret: str, code: str, now: datetime) -> bool:
+    """Take the code's time step if it is later than the last one used. One UPDATE
+    that only matches while the step is new: of two requests sending one code at
+    once, the database lets one through (PostgreSQL re-checks the condition once the
+    first commits; SQLite runs them one after the other)."""
     step = _matching_step(secret, code, now)
-    if step is None or (organiser.totp_last_step is not None and step <= organiser.totp_last_step):
+    if step is None:
         return False
-    organiser.totp_last_step = step
+    taken = db.session.execute(
+        update(Organiser)
+        .where(
+            Organiser.id == organiser.id,
+            or_(Organiser.totp_last_step.is_(None), Organiser.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return False
+    set_committed_value(organiser, "totp_last_step", step)
     return True
 
 

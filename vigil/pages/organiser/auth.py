@@ -8,6 +8,7 @@ import time
 
 from flask import (
     abort,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -19,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ... import audit, organisers, two_factor
+from ... import audit, organisers, trusted_devices, two_factor
 from ...extensions import db, limiter
 from ...forms.accounts import CodeForm, LoginForm
 from ...forms.base import CsrfOnlyForm, invalid_status
@@ -51,9 +52,17 @@ def init_login(manager) -> None:
 
 
 def complete_log_in(organiser: Organiser):
+    if hasattr(organiser, "_get_current_object"):  # current_user: the account itself
+        organiser = organiser._get_current_object()
     session.clear()  # a new session at log-in: nothing carried over from before
     organisers.start_session(session, time.time())
     login_user(organiser)
+    address = organiser.email
+
+    @after_this_request
+    def remember_device(response):
+        trusted_devices.remember(response, address)
+        return response
 
 
 def _begin_two_step(organiser: Organiser):
@@ -82,16 +91,32 @@ def _pending_key() -> str:
     return f"two-step:{pending.get('id') if isinstance(pending, dict) else 'none'}"
 
 
-def _attempts_limited(setting: str, key_func):
+def _attempts_limited(setting: str, key_func, exempt_when=None):
     """Every attempt counts, before the password or code is checked: counting only
     failures afterwards would let many parallel guesses all pass the check first."""
-    return limiter.limit(lambda: current_app.config[setting], methods=["POST"], key_func=key_func)
+    return limiter.limit(
+        lambda: current_app.config[setting],
+        methods=["POST"],
+        key_func=key_func,
+        exempt_when=exempt_when,
+    )
+
+
+def _untrusted() -> bool:
+    return not trusted_devices.trusted_for_typed_account()
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @organiser_view(Need.ANYONE)
 @_attempts_limited("VIGIL_LOGIN_LIMIT_PER_CLIENT", client_key)
-@_attempts_limited("VIGIL_LOGIN_LIMIT_PER_ACCOUNT", account_key)
+# The account's limit for browsers it never logged in from; its own browsers are
+# counted by their cookie instead, so strangers failing cannot lock the owner out.
+@_attempts_limited(
+    "VIGIL_LOGIN_LIMIT_PER_ACCOUNT",
+    account_key,
+    exempt_when=trusted_devices.trusted_for_typed_account,
+)
+@_attempts_limited("VIGIL_LOGIN_LIMIT_PER_ACCOUNT", trusted_devices.device_key, _untrusted)
 def login():
     """The error never says whether the address has an account."""
     form = LoginForm()

@@ -78,6 +78,93 @@ def test_verify_finds_a_deleted_row(app, runner, engine_name, guard_restored):
     assert result.exit_code == 1 and f"BROKEN at entry {ids[2]}" in result.output
 
 
+def _recompute_without_the_key(from_id: int) -> None:
+    """What someone with the database but not the key can do: rebuild the chain from
+    a row on, with plain SHA-256 or any key they like."""
+    import hashlib
+
+    rows = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+    previous = None
+    for entry in rows:
+        if entry.id < from_id:
+            previous = entry.hash
+            continue
+        entry.prev_hash = previous or audit.GENESIS
+        guess = audit.entry_hash(entry, key=b"a guess at the key")
+        plain = hashlib.sha256(guess.encode()).hexdigest()
+        db.session.execute(
+            text("UPDATE audit_entries SET prev_hash = :p, hash = :h WHERE id = :id"),
+            {"p": entry.prev_hash, "h": plain, "id": entry.id},
+        )
+        previous = plain
+    db.session.commit()
+
+
+def test_an_edited_row_with_the_chain_recomputed_without_the_key_is_found(
+    app, runner, engine_name, guard_restored
+):
+    with app.app_context():
+        ids = [audit.record(None, f"action {n}", rows=n).id for n in range(5)]
+        db.session.commit()
+        _drop_guard(engine_name)
+        db.session.execute(text("UPDATE audit_entries SET rows = 0 WHERE id = :id"), {"id": ids[2]})
+        db.session.commit()
+        db.session.expire_all()
+        _recompute_without_the_key(ids[2])
+    result = verify(runner)
+    assert result.exit_code == 1 and f"BROKEN at entry {ids[2]}" in result.output
+
+
+def test_rows_cut_off_the_end_are_found_with_a_head_kept_elsewhere(
+    app, runner, engine_name, guard_restored
+):
+    with app.app_context():
+        ids = [audit.record(None, f"action {n}").id for n in range(4)]
+        db.session.commit()
+    kept = verify(runner).output.split("head ")[1].strip()
+    assert runner.invoke(args=["audit", "verify", "--head", kept]).exit_code == 0
+    with app.app_context():
+        _drop_guard(engine_name)
+        db.session.execute(text("DELETE FROM audit_entries WHERE id >= :id"), {"id": ids[2]})
+        db.session.commit()
+    assert verify(runner).exit_code == 0  # what is left is a chain that fits...
+    result = runner.invoke(args=["audit", "verify", "--head", kept])
+    assert result.exit_code == 1 and "not in it" in result.output  # ...but not the one kept
+
+
+def test_the_worker_emails_the_head_to_every_admin_once_a_day(app, make_organiser):
+    from helpers import sent_mail
+
+    from vigil.worker import send_audit_head
+
+    admin, other_admin = make_organiser("admin"), make_organiser("admin")
+    make_organiser("organiser")
+    with app.app_context():
+        audit.record(None, "something")
+        db.session.commit()
+        head = audit.verify_chain().head
+        assert send_audit_head() == 2
+        assert send_audit_head() == 0  # once a day
+    mails = sent_mail(app)
+    assert sorted(m["To"] for m in mails) == sorted([admin, other_admin])
+    assert all(head in m.get_body(("plain",)).get_content() for m in mails)
+    assert mails[0]["Subject"].startswith("Audit trail head, ")
+
+
+def test_the_chain_key_is_kept_outside_the_database(app):
+    from pathlib import Path
+
+    with app.app_context():
+        key = audit.audit_key()
+        path = Path(app.instance_path) / "audit_key"
+        assert path.read_text().strip().encode() == key
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        entry = audit.record(None, "something")
+        db.session.commit()
+        assert entry.hash == audit.entry_hash(entry, key)
+        assert entry.hash != audit.entry_hash(entry, b"another key")
+
+
 @pytest.fixture
 def guard_restored(app, engine_name):
     """The PostgreSQL test database outlives a test: put the trigger back afterwards."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from . import attendees, outbox, retention, rosters, volunteers, worker
-from .audit import verify_chain
+from .audit import head_seen_before, verify_chain
 from .crypto import KEY_FILE, data_keys, new_key, write_instance_keys
 from .event_files import EventFileError, import_events, seed
 from .events import public_event
@@ -324,15 +324,29 @@ audit_cli = AppGroup("audit", help="The organisers' audit trail.")
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Check the audit trail's hash chain; exit 1 at the first row that was changed,
-    removed or slipped in. Keep the printed head hash elsewhere to catch rows cut
-    off the end."""
+@click.option(
+    "--head",
+    "kept_head",
+    metavar="HASH",
+    help="A head printed or emailed earlier: fail unless it is still in the chain.",
+)
+def audit_verify(kept_head: str | None):
+    """Check the audit trail's keyed hash chain; exit 1 at the first row that was
+    changed, removed or slipped in, or when a head kept earlier (--head) is gone,
+    which is what rows cut off the end look like. The mail worker emails the head
+    to the admins daily."""
     report = verify_chain()
     if report.broken_at is not None:
         click.echo(
             f"audit chain BROKEN at entry {report.broken_at} "
             f"(after {report.entries} intact entries)",
+            err=True,
+        )
+        sys.exit(1)
+    if kept_head and not head_seen_before(kept_head.strip()):
+        click.echo(
+            "audit chain BROKEN: the head you kept is not in it (entries were cut off "
+            "the end, or the chain was rebuilt)",
             err=True,
         )
         sys.exit(1)

@@ -63,6 +63,8 @@ def load_config(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         # Encrypts personal data at rest; instance/data_key is made when unset.
         "VIGIL_DATA_KEY": os.environ.get("VIGIL_DATA_KEY") or None,
+        # Keys the audit trail's hash chain; instance/audit_key is made when unset.
+        "VIGIL_AUDIT_KEY": os.environ.get("VIGIL_AUDIT_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         # hide_parameters: a database error must never print an address into the log.
         # Pooled connections are checked without a ping (database.py).

@@ -105,3 +105,25 @@ def recorded_statements(app):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def client_from(app, address: str):
+    """A new browser on another network: requests come from `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def confirmed_sign_up(event, **details):
+    """A volunteer sign-up as a person makes it: sent, then confirmed from their mailbox.
+    Call inside an app context; `event` is loaded, `details` as volunteers.sign_up."""
+    from vigil import volunteers
+    from vigil.extensions import db
+    from vigil.models import VolunteerSignup
+
+    result = volunteers.sign_up(event, **details)
+    db.session.commit()
+    if result.was_new:
+        volunteers.confirm_signup(db.session.get(VolunteerSignup, result.signup.id))
+        db.session.commit()
+    return result

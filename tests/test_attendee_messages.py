@@ -207,14 +207,18 @@ def test_an_erased_rsvp_id_never_silences_the_next_person(ctx, app, make_event):
 def test_every_message_kind_has_a_working_manage_link(ctx, app, make_event):
     event = make_event(capacity=1)
     first = rsvps.create_rsvp(db.session.get(Event, event.id), email="a@example.org").rsvp
-    rsvps.create_rsvp(db.session.get(Event, event.id), email="b@example.org")
+    second = rsvps.create_rsvp(db.session.get(Event, event.id), email="b@example.org").rsvp
     db.session.commit()
+    for person in (first, second):
+        rsvps.confirm_rsvp(db.session.get(Rsvp, person.id))
+        db.session.commit()
     rsvps.cancel_rsvp(db.session.get(Rsvp, first.id))
     db.session.commit()
     client = app.test_client()
     mails = sent_mail(app)
     kinds = {m["Subject"].split(":")[0] for m in mails}
     assert kinds == {
+        "Please confirm your RSVP",
         "You have a place",
         "You are on the waitlist",
         "Your RSVP has been cancelled",

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
+from helpers import confirmed_sign_up
 from sqlalchemy import select, text
 
-from vigil import crypto, rsvps, volunteers
+from vigil import crypto, rsvps
 from vigil.crypto import DataKeyError, DataKeys, new_key, parse_keys
 from vigil.extensions import db
 from vigil.models import Event, OutboxMessage, Rsvp, VolunteerSignup
@@ -47,7 +48,7 @@ def people(app, make_event, make_roles):
     with app.app_context():
         stored = db.session.get(Event, event.id)
         rsvps.create_rsvp(stored, email="ada@example.org", name="Ada")
-        volunteers.sign_up(stored, email="lin@example.org", shift_ids=[leaflets], notes="Late")
+        confirmed_sign_up(stored, email="lin@example.org", shift_ids=[leaflets], notes="Late")
         db.session.commit()
     return event
 
@@ -107,7 +108,7 @@ def test_rotating_keys_from_the_environment(app, runner, make_event, make_roles)
     with app.app_context():
         crypto.init_keys(app)
         assert db.session.scalars(select(Rsvp.email)).one() == "ada@example.org"
-        assert len(db.session.scalars(select(OutboxMessage.recipient)).all()) == 2
+        assert len(db.session.scalars(select(OutboxMessage.recipient)).all()) == 3
     app.config["VIGIL_DATA_KEY"] = first  # the old key alone no longer opens anything
     with app.app_context():
         crypto.init_keys(app)

@@ -196,10 +196,12 @@ def test_raising_capacity_by_import_promotes_the_waitlist_in_order(ctx, app, tmp
     import_events(path)
     db.session.commit()
     event = db.session.scalar(select(Event))
-    rsvps.create_rsvp(event, email="a@example.org", guests=1)
-    rsvps.create_rsvp(event, email="group@example.org", guests=4)
-    rsvps.create_rsvp(event, email="b@example.org")
-    db.session.commit()
+    for address, guests in (("a@example.org", 1), ("group@example.org", 4), ("b@example.org", 0)):
+        person = rsvps.create_rsvp(event, email=address, guests=guests).rsvp
+        rsvps.confirm_rsvp(person)  # each confirms from their mailbox, in this order
+        db.session.commit()
+        event = db.session.scalar(select(Event))
+    assert {r.status for r in db.session.scalars(select(Rsvp))} == {"confirmed", "waitlisted"}
     write(tmp_path, future.replace("capacity = 2", "capacity = 8"))
     import_events(path)
     db.session.commit()

@@ -5,7 +5,7 @@ import io
 
 import pytest
 from conftest import PASSWORD
-from helpers import audited, csrf_token, login
+from helpers import audited, client_from, confirmed_sign_up, csrf_token, login
 
 from vigil import volunteers
 from vigil.extensions import db
@@ -78,11 +78,51 @@ def test_repeated_failures_for_one_account_are_refused_for_a_while(app, make_org
     email = make_organiser()
     statuses = [login(app.test_client(), email, "wrong password!!").status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
-    refused = login(app.test_client(), email)  # even the right password, for now
+    refused = login(app.test_client(), email)  # a new browser: even the right password, for now
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
     assert "Too many requests" in refused.get_data(as_text=True)
     assert login(app.test_client(), make_organiser()).status_code == 303  # others unaffected
+
+
+def test_the_owner_logs_in_after_30_failures_by_strangers(app, make_organiser):
+    """A browser the owner logged in from before carries a signed cookie; attempts
+    from it are counted against it, not the account, so strangers failing on purpose
+    cannot lock the owner out."""
+    email = make_organiser()
+    own = client_from(app, "198.51.100.7")
+    assert login(own, email).status_code == 303
+    cookie = own.get_cookie("vigil_device")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Strict"
+    assert email not in cookie.value
+    own.post("/organiser/logout", data={"csrf_token": csrf_token(own.get("/organiser/").text)})
+    for i in range(30):
+        stranger = client_from(app, f"203.0.113.{i}")
+        assert login(stranger, email, "wrong password!!").status_code in (401, 429)
+    assert login(app.test_client(), email).status_code == 429  # a new browser waits
+    assert login(own, email).status_code == 303
+    assert own.get("/organiser/").status_code == 200
+
+
+def test_a_device_cookie_is_no_skeleton_key(app, make_organiser):
+    """Copied to a guesser, the cookie gives no more tries than the account limit, and
+    it does nothing for another account."""
+    email, other = make_organiser(), make_organiser()
+    own = app.test_client()
+    assert login(own, email).status_code == 303
+    value = own.get_cookie("vigil_device").value
+    thief = client_from(app, "203.0.113.99")
+    thief.set_cookie("vigil_device", value)
+    statuses = [login(thief, email, "wrong password!!").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    for _ in range(5):
+        login(app.test_client(), other, "wrong password!!")
+    assert login(thief, other).status_code == 429  # trusted for the first account only
+    forged = app.test_client()
+    forged.set_cookie("vigil_device", value[:-4] + "AAAA")
+    for _ in range(5):
+        login(app.test_client(), email, "wrong password!!")
+    assert login(forged, email).status_code == 429
 
 
 def test_one_client_trying_many_accounts_is_refused(app, client):
@@ -123,14 +163,14 @@ def test_roster_page_and_csv_show_the_shifts_people(app, make_event, make_roles,
     event = make_event()
     _, (leaflets,) = make_roles(event)
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id),
             email="a@example.org",
             shift_ids=[leaflets],
             name="李明",
             languages="Mandarin",
         )
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id),
             email="b@example.org",
             shift_ids=[leaflets],
@@ -205,7 +245,7 @@ def test_moving_a_shift_emails_the_people_on_it(app, make_event, make_roles, sig
     event = make_event()
     _, (leaflets,) = make_roles(event)
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id), email="a@example.org", shift_ids=[leaflets]
         )
         db.session.commit()
@@ -238,10 +278,11 @@ def test_moving_a_shift_emails_the_people_on_it(app, make_event, make_roles, sig
     assert moved.status_code == 303
     mails = sent_mail(app)
     assert [m["Subject"].split(":")[0] for m in mails] == [
+        "Please confirm that you want to volunteer",
         "Thank you for volunteering",
         "Your shifts have changed",
     ]
-    assert "New corner" in mails[1].get_body(("plain",)).get_content()
+    assert "New corner" in mails[2].get_body(("plain",)).get_content()
 
 
 def test_removing_a_shift_with_people_asks_first_and_emails_them(
@@ -255,7 +296,7 @@ def test_removing_a_shift_with_people_asks_first_and_emails_them(
     (before, during), (leaflets,) = make_roles(event)
     with app.app_context():
         for address in ("a@example.org", "b@example.org"):
-            volunteers.sign_up(db.session.get(Event, event.id), email=address, shift_ids=[leaflets])
+            confirmed_sign_up(db.session.get(Event, event.id), email=address, shift_ids=[leaflets])
         db.session.commit()
     client = signed_in("organiser", [event])
     page = client.get(f"/organiser/shifts/{leaflets}/remove")
@@ -326,7 +367,7 @@ def test_a_shift_another_organiser_removed_meanwhile_answers_not_found(
     event = make_event()
     _, (leaflets,) = make_roles(event)
     with app.app_context():
-        volunteers.sign_up(db.session.get(Event, event.id), email="a@x.org", shift_ids=[leaflets])
+        confirmed_sign_up(db.session.get(Event, event.id), email="a@x.org", shift_ids=[leaflets])
         db.session.commit()
     client = signed_in("organiser", [event])
     html = client.get(f"/organiser/shifts/{leaflets}/remove").get_data(as_text=True)
@@ -360,7 +401,7 @@ def test_removing_a_role_removes_its_shifts_and_tells_their_people(
     event = make_event()
     (before, during), (leaflets,) = make_roles(event)
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id),
             email="a@example.org",
             shift_ids=[during],
@@ -473,7 +514,7 @@ def test_a_sign_up_after_the_organiser_looked_still_needs_confirmation(ctx, make
     _, (leaflets,) = make_roles(event)
     from vigil.models import Shift
 
-    volunteers.sign_up(
+    confirmed_sign_up(
         db.session.get(Event, event.id), email="late@example.org", shift_ids=[leaflets]
     )
     db.session.commit()
@@ -490,17 +531,17 @@ def test_a_cancelled_shift_email_strikes_it_from_calendars(
     event = make_event()
     _, (leaflets,) = make_roles(event)
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id), email="a@example.org", shift_ids=[leaflets]
         )
         db.session.commit()
-    (confirmation,) = sent_mail(app)  # the shift in the calendar first
+    (_, confirmation) = sent_mail(app)  # the shift in the calendar first
     with app.app_context():
         from vigil.models import Shift
 
         volunteers.remove_shift(db.session.get(Shift, leaflets))
         db.session.commit()
-    confirmation, cancelled = sent_mail(app)
+    _, confirmation, cancelled = sent_mail(app)
     (first,) = icalendar.Calendar.from_ical(
         next(confirmation.iter_attachments()).get_content()
     ).walk("VEVENT")
@@ -517,7 +558,7 @@ def test_people_whose_shift_was_removed_show_on_the_roster(app, make_event, make
     event = make_event()
     _, (leaflets,) = make_roles(event)
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id),
             email="a@example.org",
             shift_ids=[leaflets],
@@ -543,7 +584,7 @@ def test_dashboard_counts_rsvps_guests_places_and_volunteer_gaps(
     make_rsvp(event, status=RsvpStatus.CANCELLED, guests=4)
     _, (leaflets,) = make_roles(event)  # shifts of 2, 2 and 3 places
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id), email="v@example.org", shift_ids=[leaflets]
         )
         db.session.commit()
@@ -664,7 +705,9 @@ def test_stewards_check_people_in_by_code_name_or_address_and_undo(app, make_eve
     with app.app_context():
         stored = db.session.get(Event, event.id)
         lin = rsvps.create_rsvp(stored, email="lin@example.org", name="Lin", guests=1).rsvp
-        rsvps.create_rsvp(stored, email="bo@example.org", name="Bo")
+        bo = rsvps.create_rsvp(stored, email="bo@example.org", name="Bo").rsvp
+        for person in (lin, bo):  # both confirm from their mailboxes
+            rsvps.confirm_rsvp(person)
         db.session.commit()
         code, lin_id = db.session.get(Rsvp, lin.id).checkin_code, lin.id
     assert len(code) == 6
@@ -680,8 +723,12 @@ def test_stewards_check_people_in_by_code_name_or_address_and_undo(app, make_eve
         url, data={"csrf_token": token, "q": code, "rsvp": str(lin_id), "action": "in"}
     ).get_data(as_text=True)
     assert "2 of 3 checked in" in done and "Undo" in done
-    by_address = client.post(url, data={"csrf_token": token, "q": "bo@exa", "action": "search"})
+    by_address = client.post(
+        url, data={"csrf_token": token, "q": "BO@example.org", "action": "search"}
+    )
     assert "Bo</strong>" in by_address.get_data(as_text=True)
+    by_name = client.post(url, data={"csrf_token": token, "q": " lin ", "action": "search"})
+    assert "Lin</strong>" in by_name.get_data(as_text=True)
     undone = client.post(
         url, data={"csrf_token": token, "q": code, "rsvp": str(lin_id), "action": "undo"}
     ).get_data(as_text=True)
@@ -689,6 +736,40 @@ def test_stewards_check_people_in_by_code_name_or_address_and_undo(app, make_eve
     with app.app_context():
         actions = [a.action for a in db.session.scalars(db.select(AuditEntry))]
     assert "check in" in actions and "undo check-in" in actions and "check-in search" in actions
+
+
+def test_a_steward_search_finds_one_person_never_a_list(app, make_event, signed_in):
+    """Part of a name or address ("@", "a") finds nobody; a full name finds at most
+    five; every search is in the audit trail."""
+    from vigil import rsvps
+    from vigil.models import AuditEntry
+
+    event = make_event(capacity=50)
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        for i in range(8):
+            person = rsvps.create_rsvp(stored, email=f"li{i}@example.org", name="Li Wei").rsvp
+            rsvps.confirm_rsvp(person)
+        asking = rsvps.create_rsvp(stored, email="pending@example.org", name="Pending").rsvp
+        db.session.commit()
+        pending_code = asking.checkin_code
+    client = signed_in("steward", [event])
+    url = f"/organiser/events/{event.slug}/check-in"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+
+    def search(q: str) -> str:
+        return client.post(url, data={"csrf_token": token, "q": q, "action": "search"}).text
+
+    for partial in ("@", "a", "li", "Li We", "example.org", "li1@example"):
+        assert "Li Wei</strong>" not in search(partial), partial
+    assert search("li wei").count("Li Wei</strong>") == 5
+    assert search("li3@example.org").count("Li Wei</strong>") == 1
+    assert "Pending</strong>" not in search(pending_code)  # not confirmed: no place
+    with app.app_context():
+        searches = db.session.scalars(
+            db.select(AuditEntry).where(AuditEntry.action == "check-in search")
+        ).all()
+    assert len(searches) == 9 and [s.rows for s in searches[-3:]] == [5, 1, 0]
 
 
 def test_check_in_permissions_and_foreign_rsvps(app, make_event, make_rsvp, make_organiser):

@@ -6,11 +6,11 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from helpers import mail_dir, sent_mail
+from helpers import confirmed_sign_up, mail_dir, sent_mail
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from vigil import retention, rsvps, volunteers, worker
+from vigil import retention, rsvps, worker
 from vigil.extensions import db
 from vigil.models import (
     AuditEntry,
@@ -123,7 +123,7 @@ def test_volunteers_go_with_their_shifts_and_links(app, make_event, make_roles):
     event = make_event()
     _, (leaflets,) = make_roles(event)
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id),
             email=PEOPLE["volunteer"],
             shift_ids=[leaflets],
@@ -262,7 +262,7 @@ def test_a_dump_holds_no_one_in_clear_while_they_are_kept(
         },
     )
     with app.app_context():
-        volunteers.sign_up(
+        confirmed_sign_up(
             db.session.get(Event, event.id),
             email=PEOPLE["volunteer"],
             shift_ids=[leaflets],
@@ -271,7 +271,7 @@ def test_a_dump_holds_no_one_in_clear_while_they_are_kept(
             notes="Bring the banner from Wang's flat",
         )
         db.session.commit()
-        assert count(app, OutboxMessage) == 2  # queued, not yet sent: bodies name them
+        assert count(app, OutboxMessage) == 3  # queued, not yet sent: bodies name them
         db.session.remove()
     data = database_bytes(app, database_url)
     assert event.title.encode() in data
@@ -306,7 +306,7 @@ def test_a_dump_holds_no_private_link_while_messages_wait(
         stored = db.session.get(Event, event.id)
         rsvp = rsvps.create_rsvp(stored, email=PEOPLE["email"], wants_updates=True).rsvp
         emails.queue_manage_link(rsvp)
-        volunteers.sign_up(stored, email=PEOPLE["volunteer"], shift_ids=[leaflets])
+        confirmed_sign_up(stored, email=PEOPLE["volunteer"], shift_ids=[leaflets])
         attendees.message_attendees(
             stored, subject="Meet at 10", body="Bring water.", audience="updates", message_key="m1"
         )

@@ -27,8 +27,8 @@ def count_rsvps(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Rsvp))
 
 
-def test_rsvp_redirects_to_a_confirmation_that_says_there_is_a_place(app, client, make_event):
-    event = make_event(capacity=10)
+def test_rsvp_redirects_to_a_page_that_says_there_is_a_place(app, client, make_event):
+    event = make_event()  # no limit: the place is taken at once
     response = rsvp(client, event, name="Ada", guests="1", wants_updates="y")
     assert response.status_code == 303
     assert response.headers["Location"] == f"/events/{event.slug}/rsvp/done"
@@ -40,12 +40,14 @@ def test_rsvp_redirects_to_a_confirmation_that_says_there_is_a_place(app, client
     assert manage_link(msg).split("/")[2] not in done
 
 
-def test_full_event_confirmation_says_waitlist(client, make_event, make_rsvp):
-    event = make_event(capacity=1)
-    make_rsvp(event)
+def test_limited_places_ask_the_person_to_confirm_from_their_email(app, client, make_event):
+    event = make_event(capacity=10)
     response = rsvp(client, event)
     done = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "you are on the waitlist" in done
+    assert "<title>Check your email" in done and "You have a place" not in done
+    assert "Places go to people in the order they confirm" in done
+    (msg,) = sent_mail(app)
+    assert manage_link(msg).split("/")[2] not in done
 
 
 def test_repeat_rsvp_gets_exactly_the_same_response_as_a_new_one(app, make_event):
@@ -73,6 +75,7 @@ def test_manage_link_from_the_email_lets_the_person_change_cancel_restore_and_er
     event = make_event(capacity=10)
     rsvp(client, event, name="Ada", guests="1")
     link = manage_link(sent_mail(app)[0])
+    assert submit(client, link, link, {"action": "confirm"}).status_code == 303
 
     page = client.get(link)
     assert page.status_code == 200

@@ -1,5 +1,6 @@
 """RSVP rules, called directly: places, the waitlist, repeats, changes and erasure."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,8 +21,14 @@ def load(event) -> Event:
 
 
 def rsvp_for(event, address, **kw):
+    """An RSVP as a person makes it: sent, then, where places are limited, confirmed
+    from their mailbox. A new RSVP's result carries the status confirming gave it."""
     result = rsvps.create_rsvp(load(event), email=address, **kw)
     db.session.commit()
+    if result.was_new and result.status == RsvpStatus.PENDING:
+        status = rsvps.confirm_rsvp(db.session.get(Rsvp, result.rsvp.id), now=kw.get("now"))
+        db.session.commit()
+        return dataclasses.replace(result, status=status)
     return result
 
 
@@ -86,8 +93,9 @@ def test_confirmation_email_tells_the_outcome_and_carries_the_manage_link(ctx, a
     event = make_event(capacity=1)
     rsvp_for(event, "first@example.org")
     rsvp_for(event, "second@example.org")
-    first, second = sent_mail(app)
-    assert first["To"] == "first@example.org"
+    asked, first, asked_second, second = sent_mail(app)
+    assert asked["Subject"] == f"Please confirm your RSVP: {event.title}"
+    assert asked["To"] == first["To"] == "first@example.org"
     assert first["Subject"] == f"You have a place: {event.title}"
     assert second["Subject"] == f"You are on the waitlist: {event.title}"
     assert first["Auto-Submitted"] == "auto-generated"
@@ -100,11 +108,11 @@ def test_same_address_again_changes_nothing_but_sends_a_fresh_link(ctx, app, mak
     first = rsvp_for(event, "ada@example.org", name="Ada", guests=1)
     before = db.session.get(Rsvp, first.rsvp.id)
     snapshot = (before.name, before.guests, before.status, before.created_at)
-    (confirmation,) = sent_mail(app)
+    _asked, confirmation = sent_mail(app)
 
     later = datetime.now(UTC) + timedelta(minutes=11)
     again = rsvp_for(event, "ADA@example.org", name="Someone Else", guests=2, now=later)
-    assert again.status == RsvpStatus.CONFIRMED  # what a new RSVP would have been told
+    assert again.status == RsvpStatus.PENDING  # what a new RSVP would have been told
     assert not again.was_new
     db.session.expire_all()
     after = db.session.get(Rsvp, first.rsvp.id)
@@ -112,11 +120,11 @@ def test_same_address_again_changes_nothing_but_sends_a_fresh_link(ctx, app, mak
     assert db.session.scalar(select(func.count()).select_from(Rsvp)) == 1
 
     mails = sent_mail(app)
-    assert len(mails) == 2
-    assert mails[1]["To"] == "ada@example.org"  # the address on record
-    assert "nothing was changed" in mails[1].get_body(("plain",)).get_content()
+    assert len(mails) == 3
+    assert mails[2]["To"] == "ada@example.org"  # the address on record
+    assert "nothing was changed" in mails[2].get_body(("plain",)).get_content()
     first_token = manage_link(confirmation).rsplit("/", 1)[1]
-    fresh_token = manage_link(mails[1]).rsplit("/", 1)[1]
+    fresh_token = manage_link(mails[2]).rsplit("/", 1)[1]
     assert fresh_token != first_token
     assert people.find_by_token(Rsvp, fresh_token).id == after.id
     assert people.find_by_token(Rsvp, first_token).id == after.id  # earlier links keep working
@@ -133,9 +141,10 @@ def test_a_form_posted_twice_sends_one_email(ctx, app, make_event):
 def test_a_repeat_on_a_full_event_is_told_what_a_newcomer_would_be(ctx, make_event):
     event = make_event(capacity=1)
     rsvp_for(event, "ada@example.org")
-    assert rsvp_for(event, "ada@example.org").status == RsvpStatus.WAITLISTED
-    assert rsvp_for(event, "bob@example.org").status == RsvpStatus.WAITLISTED
-    assert statuses(event)["ada@example.org"] == "confirmed"
+    assert rsvps.create_rsvp(load(event), email="ada@example.org").status == RsvpStatus.PENDING
+    assert rsvps.create_rsvp(load(event), email="bob@example.org").status == RsvpStatus.PENDING
+    db.session.commit()
+    assert statuses(event) == {"ada@example.org": "confirmed", "bob@example.org": "pending"}
 
 
 def test_a_check_in_code_already_taken_is_drawn_again(ctx, app, make_event, monkeypatch):

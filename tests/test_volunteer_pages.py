@@ -60,14 +60,25 @@ def test_sign_up_flow_email_manage_page_and_personal_feed(app, client, make_even
     response = volunteer(client, event, [during], phone="+44 7700 900123", languages="Mandarin")
     assert response.status_code == 303
     done = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "on their way to your email" in done and "/volunteer/" not in done.split("<main")[1]
-    (msg,) = sent_mail(app)
-    manage, feed = links_in(msg)
+    assert "Check your email" in done and "/volunteer/" not in done.split("<main")[1]
+    (asked,) = sent_mail(app)
+    manage, feed = links_in(asked)
+    assert feed is None  # no shift is theirs yet, so no calendar
     page = client.get(manage)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
-    assert "Steward" in html and "Meet at: By the railings" in html
+    assert "Confirm that you want to volunteer" in html and "The shifts you asked for" in html
+    assert "Add a shift" not in html and "feed-heading" not in html
     assert_unique_ids(html)
+    confirmed = submit(client, manage, manage, {"action": "confirm"})
+    assert confirmed.status_code == 303
+    html = client.get(manage).get_data(as_text=True)
+    assert "you are signed up, and the shifts are yours" in html
+    assert "Steward" in html and "Meet at: By the railings" in html
+    assert "Confirm that you want to volunteer" not in html
+    assert_unique_ids(html)
+    _, msg = sent_mail(app)
+    _, feed = links_in(msg)
 
     ics = client.get(feed)
     assert ics.status_code == 200
@@ -217,6 +228,7 @@ def test_a_phone_is_kept_only_while_a_role_needs_it(app, client, make_event, mak
     (_, msg) = sent_mail(app)
     manage, _feed = links_in(msg)
     steward = app.test_client()
+    submit(steward, manage, manage, {"action": "confirm"})
     submit(steward, manage, manage, {"action": "add", "shifts": [str(leaflets)]})
     submit(steward, manage, manage, {"action": "drop", "shift": str(before)})
     with app.app_context():
@@ -226,3 +238,40 @@ def test_a_phone_is_kept_only_while_a_role_needs_it(app, client, make_event, mak
             )
         )
         assert list(phones) == [None]  # no role that needs it is left
+
+
+def test_new_known_and_script_sign_ups_get_the_same_answer_and_pages(app, make_event, make_roles):
+    """A shift with one place left: a sign-up from a new address, from one that has
+    signed up, and from a script that filled the honeypot must leave an outsider
+    with the same answer and the same public pages; none takes the place."""
+    event = make_event()
+    _, (leaflets,) = make_roles(
+        event, spec=[({"name": "Steward"}, [(0, 1, 1)]), ({"name": "Leafleting"}, [(0, 1, 2)])]
+    )
+    holder = app.test_client()
+    volunteer(holder, event, [leaflets], email="target@example.org")
+    manage = re.search(
+        r"http://vigil\.test(/volunteer/[A-Za-z0-9_-]{43})\s", text_body(sent_mail(app)[0])
+    )
+    submit(holder, manage.group(1), manage.group(1), {"action": "confirm"})  # one place left
+
+    def what_an_outsider_sees(**post):
+        outsider = app.test_client()
+        answer = volunteer(outsider, event, [leaflets], **post)
+        pages = [
+            answer.status_code,
+            outsider.get(answer.headers["Location"]).text,
+            outsider.get(f"/events/{event.slug}/volunteer").text,
+            outsider.get(f"/events/{event.slug}").text,
+        ]
+        token = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"')
+        return [token.sub("", p) if isinstance(p, str) else p for p in pages]
+
+    first = what_an_outsider_sees(email="stranger@example.org")
+    assert first[0] == 303 and "Check your email" in first[1] and "Places available" in first[2]
+    assert what_an_outsider_sees(email="target@example.org") == first
+    assert what_an_outsider_sees(email="bot@example.org", website="http://spam.example") == first
+    assert what_an_outsider_sees(email="another@example.org") == first
+    with app.app_context():
+        statuses = sorted(db.session.scalars(select(VolunteerSignup.status)))
+    assert statuses == ["active", "pending", "pending"]

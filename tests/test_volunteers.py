@@ -27,8 +27,12 @@ def event_of(event) -> Event:
 
 
 def sign(event, email="v@example.org", shifts=(), **kw):
+    """A sign-up as a person makes it: sent, then confirmed from their mailbox."""
     result = volunteers.sign_up(event_of(event), email=email, shift_ids=list(shifts), **kw)
     db.session.commit()
+    if result.was_new:
+        volunteers.confirm_signup(db.session.get(VolunteerSignup, result.signup.id))
+        db.session.commit()
     return result
 
 
@@ -45,7 +49,9 @@ def test_sign_up_books_shifts_and_emails_them_with_a_calendar(ctx, app, make_eve
     assert result.was_new
     signup = db.session.get(VolunteerSignup, result.signup.id)
     assert sorted(a.shift_id for a in signup.assignments) == sorted([steward_before, leaflets])
-    (msg,) = sent_mail(app)
+    asked, msg = sent_mail(app)
+    assert asked["Subject"] == f"Please confirm that you want to volunteer: {event.title}"
+    assert not list(asked.iter_attachments())  # nothing is theirs before they confirm
     assert msg["Subject"] == f"Thank you for volunteering: {event.title}"
     body = text_body(msg)
     assert "Steward:" in body and "Leafleting:" in body
@@ -136,8 +142,8 @@ def test_same_address_again_changes_nothing_and_gets_a_fresh_link(ctx, app, make
     signup = db.session.get(VolunteerSignup, first.signup.id)
     assert signup.name == "Lin" and [a.shift_id for a in signup.assignments] == [leaflets]
     mails = sent_mail(app)
-    assert len(mails) == 2
-    assert "nothing was changed" in text_body(mails[1])
+    assert len(mails) == 3
+    assert "nothing was changed" in text_body(mails[2])
     # A repeat still gets the same checks as a newcomer would: a bad choice is refused.
     with pytest.raises(volunteers.ShiftProblem):
         volunteers.sign_up(event_of(event), email="lin@example.org", shift_ids=[during])
@@ -242,43 +248,92 @@ def test_roster_csv_has_a_bom_and_neutralises_formulas(
 
 
 def test_neutralise_covers_every_formula_start():
-    for start in ("=", "+", "-", "@", "\t", "\r"):
-        assert neutralise(start + "1").startswith("'")
-    assert neutralise("刘晓波") == "刘晓波"
+    for start in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠", " =", "\u3000＝"):
+        assert neutralise(start + "1").startswith("'"), start
+    assert neutralise("刘晓波") == "刘晓波" and neutralise("Lin = Bo") == "Lin = Bo"
     out = io.StringIO()
     write_csv(out, ["a"], [["-1"]])
     assert out.getvalue().splitlines() == ["a", "'-1"]
 
 
-def test_100_simultaneous_sign_ups_for_a_shift_of_10(app, make_event, make_roles):
+def test_100_simultaneous_confirmations_for_a_shift_of_10(app, make_event, make_roles):
+    """Asking holds nothing, so all 100 sign-ups are taken; confirming takes the
+    places, and exactly 10 of 100 people confirming at once get one."""
     event = make_event()
     _, (leaflets,) = make_roles(
         event, spec=[({"name": "Steward"}, [(0, 1, 1)]), ({"name": "Leafleting"}, [(0, 1, 10)])]
     )
+    with app.app_context():
+        ids = []
+        for i in range(100):
+            result = volunteers.sign_up(
+                db.session.get(Event, event.id), email=f"p{i}@example.org", shift_ids=[leaflets]
+            )
+            db.session.commit()
+            ids.append(result.signup.id)
+        assert volunteers.shift_fill(db.session.get(Event, event.id))[leaflets] == 0
     barrier = threading.Barrier(100)
     outcomes = [None] * 100
 
     def one(i: int):
         with app.app_context():
             barrier.wait()
-            try:
-                volunteers.sign_up(
-                    db.session.get(Event, event.id), email=f"p{i}@example.org", shift_ids=[leaflets]
-                )
-                db.session.commit()
-                outcomes[i] = "booked"
-            except volunteers.ShiftProblem:
-                db.session.rollback()
-                outcomes[i] = "full"
+            missed = volunteers.confirm_signup(db.session.get(VolunteerSignup, ids[i]))
+            db.session.commit()
+            outcomes[i] = "missed" if missed else "booked"
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(100)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
-    assert outcomes.count("booked") == 10 and outcomes.count("full") == 90
+    assert outcomes.count("booked") == 10 and outcomes.count("missed") == 90
     with app.app_context():
         assert volunteers.shift_fill(db.session.get(Event, event.id))[leaflets] == 10
+
+
+def test_a_pending_sign_up_holds_nothing_and_confirming_says_what_filled_up(
+    ctx, app, make_event, make_roles
+):
+    event = make_event()
+    (before, _), (leaflets,) = make_roles(event)
+    asked = volunteers.sign_up(
+        event_of(event), email="slow@example.org", shift_ids=[before, leaflets], phone="0123456"
+    )
+    db.session.commit()
+    fill = volunteers.shift_fill(event_of(event))
+    assert fill[before] == 0 and fill[leaflets] == 0
+    assert rosters.roster(event_of(event))[0].people == []  # organisers see confirmed people
+    pending = db.session.get(VolunteerSignup, asked.signup.id)
+    with pytest.raises(volunteers.ShiftProblem, match="Confirm your sign-up first"):
+        volunteers.add_shifts(pending, [leaflets])
+    db.session.rollback()
+    for i in range(3):  # leafleting fills up (3 places) before the person confirms
+        sign(event, email=f"quick{i}@example.org", shifts=[leaflets])
+    missed = volunteers.confirm_signup(db.session.get(VolunteerSignup, asked.signup.id))
+    db.session.commit()
+    assert len(missed) == 1 and missed[0].startswith("Leafleting, ")
+    signup = db.session.get(VolunteerSignup, asked.signup.id)
+    assert [a.shift_id for a in signup.assignments] == [before]
+    assert volunteers.shift_fill(event_of(event))[leaflets] == 3
+    told = [m for m in sent_mail(app) if m["To"] == "slow@example.org"][-1]
+    body = text_body(told)
+    assert "These shifts filled up before you confirmed" in body and missed[0] in body
+    assert "Steward:" in body
+
+
+def test_unconfirmed_sign_ups_are_erased(ctx, app, make_event, make_roles):
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    volunteers.sign_up(event_of(event), email="never@example.org", shift_ids=[leaflets])
+    sign(event, email="kept@example.org", shifts=[leaflets])
+    assert volunteers.expire_unconfirmed() == 0
+    assert volunteers.expire_unconfirmed(datetime.now(UTC) + timedelta(hours=25)) == 1
+    db.session.commit()
+    left = db.session.scalars(select(VolunteerSignup)).all()
+    assert [s.email for s in left] == ["kept@example.org"]
+    owners = set(db.session.scalars(select(OutboxMessage.signup_id)))
+    assert owners == {left[0].id}
 
 
 def test_dropping_a_shift_strikes_it_from_calendars(ctx, app, make_event, make_roles):
@@ -287,7 +342,7 @@ def test_dropping_a_shift_strikes_it_from_calendars(ctx, app, make_event, make_r
     result = sign(event, shifts=[before, leaflets], phone="0123456")
     volunteers.drop_shift(db.session.get(VolunteerSignup, result.signup.id), before)
     db.session.commit()
-    _, changed = sent_mail(app)
+    _, _, changed = sent_mail(app)
     cal = icalendar.Calendar.from_ical(next(changed.iter_attachments()).get_content())
     statuses = sorted(str(v["STATUS"]) for v in cal.walk("VEVENT"))
     assert statuses == ["CANCELLED", "CONFIRMED"]

@@ -8,9 +8,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
-from . import emails
+from . import emails, people
 from .extensions import db
 from .models import Event, EventStatus, Rsvp, RsvpStatus, utcnow
 
@@ -238,25 +238,47 @@ def checkin_counts(event: Event) -> CheckInCounts:
     return CheckInCounts(checked_in=int(row[1]), expected=int(row[0]))
 
 
-def find_for_check_in(event: Event, query: str, limit: int = 20) -> list[Rsvp]:
-    """Confirmed RSVPs whose check-in code is the query, or whose name or address has it.
+# A steward at the spot needs one person, not a list: a check-in search shows this
+# many at most, so it cannot be used to page through who is coming.
+CHECK_IN_RESULTS = 5
 
-    A code is found by the index at once; a name or address by decrypting the
+
+def find_for_check_in(event: Event, query: str) -> list[Rsvp]:
+    """Confirmed RSVPs whose check-in code is the query, or whose address or name is
+    the query typed in full (case and spacing aside): never a part of one, so "@" or
+    "a" finds nobody. At most CHECK_IN_RESULTS.
+
+    A code or an address is found by its index at once; a name by decrypting the
     event's confirmed RSVPs in chunks.
     """
-    text = query.strip()
+    text = " ".join(query.split())
     if not text:
         return []
     confirmed = [Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED]
     code = text.upper().replace(" ", "")
-    by_code = db.session.scalars(select(Rsvp).where(*confirmed, Rsvp.checkin_code == code)).all()
-    ids = matching_ids(confirmed, text, (Rsvp.created_at, Rsvp.id))[:limit]
-    others = db.session.scalars(select(Rsvp).where(Rsvp.id.in_(ids))).all() if ids else []
-    rest = sorted(
-        (r for r in others if r not in by_code),
-        key=lambda r: ((r.name or "").casefold(), r.id),
+    found = list(
+        db.session.scalars(
+            select(Rsvp).where(
+                *confirmed,
+                or_(Rsvp.checkin_code == code, Rsvp.email_key.in_(people.email_lookups(text))),
+            )
+        )
     )
-    return [*by_code, *rest][:limit]
+    if len(found) < CHECK_IN_RESULTS:
+        wanted = text.casefold()
+        rows = db.session.execute(
+            select(Rsvp.id, Rsvp.name)
+            .where(*confirmed)
+            .order_by(Rsvp.created_at, Rsvp.id)
+            .execution_options(yield_per=2000)
+        )
+        ids = [i for i, name in rows if " ".join((name or "").split()).casefold() == wanted]
+        known = {r.id for r in found}
+        ids = [i for i in ids if i not in known][: CHECK_IN_RESULTS - len(found)]
+        if ids:
+            by_name = db.session.scalars(select(Rsvp).where(Rsvp.id.in_(ids))).all()
+            found += sorted(by_name, key=lambda r: r.id)
+    return found[:CHECK_IN_RESULTS]
 
 
 def set_checked_in(rsvp: Rsvp, checked_in: bool, now: datetime | None = None) -> None:

@@ -26,8 +26,8 @@ from .models import Rsvp, RsvpStatus, Shift, VolunteerSignup
 from .outbox import Claimed, message_exists
 
 # Messages that carry a private link in answer to a public form.
-RSVP_LINK_KINDS = ("rsvp_confirmed", "rsvp_waitlisted", "rsvp_manage_link")
-VOLUNTEER_LINK_KINDS = ("volunteer_confirmed", "volunteer_manage_link")
+RSVP_LINK_KINDS = ("rsvp_pending", "rsvp_confirmed", "rsvp_waitlisted", "rsvp_manage_link")
+VOLUNTEER_LINK_KINDS = ("volunteer_pending", "volunteer_confirmed", "volunteer_manage_link")
 
 _MANAGE_PAGE = {Rsvp: "rsvps.manage", VolunteerSignup: "volunteers.manage"}
 
@@ -84,6 +84,10 @@ def render(message: Claimed) -> tuple[Claimed, list[people.NewLink]]:
     Raises PersonGone.
     """
     spec = json.loads(message.context)
+    if message.rsvp_id is None and message.signup_id is None:
+        # To an organiser (the audit trail's daily head): no private link, no person.
+        text, html = render_bodies(message.template, {"subject": message.subject, **spec["extra"]})
+        return dataclasses.replace(message, body_text=text, body_html=html), []
     if message.rsvp_id is not None:
         model, person_id = Rsvp, message.rsvp_id
     else:
@@ -160,20 +164,34 @@ def _to_attendee(rsvp: Rsvp, *, calendar: bool = False, **message) -> bool:
 
 
 def queue_rsvp_received(rsvp: Rsvp) -> None:
+    """The first email of a new RSVP: asking to confirm it (pending), or where it stands."""
+    pending = rsvp.status == RsvpStatus.PENDING
+    # Built when sent, like the link: the form's request does no more for a new
+    # address than for a known one.
+    _where_it_stands(rsvp, f"rsvp_received:{rsvp.id}", extra={"asked_to_confirm": pending})
+
+
+def queue_rsvp_confirmed(rsvp: Rsvp) -> None:
+    """After the person confirmed: whether that gave them a place or the waitlist."""
+    _where_it_stands(rsvp, f"rsvp_confirmed:{rsvp.id}")
+
+
+def _where_it_stands(rsvp: Rsvp, key: str, extra: dict | None = None) -> None:
     title = rsvp.event.title
-    if rsvp.status == RsvpStatus.CONFIRMED:
+    if rsvp.status == RsvpStatus.PENDING:
+        kind, subject = "rsvp_pending", _("Please confirm your RSVP: %(title)s", title=title)
+    elif rsvp.status == RsvpStatus.CONFIRMED:
         kind, subject = "rsvp_confirmed", _("You have a place: %(title)s", title=title)
     else:
         kind, subject = "rsvp_waitlisted", _("You are on the waitlist: %(title)s", title=title)
-    # Built when sent, like the link: the form's request does no more for a new
-    # address than for a known one.
     _queue(
         rsvp,
         kind=kind,
-        key=f"rsvp_received:{rsvp.id}",
+        key=key,
         subject=subject,
         template="rsvp_received",
         calendar="event" if rsvp.status == RsvpStatus.CONFIRMED else None,
+        extra=extra,
     )
 
 
@@ -281,14 +299,29 @@ def _to_volunteer(
     return _queue(signup, **message)
 
 
-def queue_volunteer_confirmation(signup: VolunteerSignup) -> None:
+def queue_volunteer_pending(signup: VolunteerSignup) -> None:
+    """Asking a new sign-up to confirm; no calendar yet, since no shift is theirs."""
+    _to_volunteer(
+        signup,
+        kind="volunteer_pending",
+        key=f"volunteer_received:{signup.id}",
+        subject=_("Please confirm that you want to volunteer: %(title)s", title=signup.event.title),
+        template="volunteer_pending",
+        calendar=False,
+    )
+
+
+def queue_volunteer_confirmation(signup: VolunteerSignup, missed: list[str] = ()) -> None:
+    """After the person confirmed: their shifts, and those that filled up first."""
     _to_volunteer(
         signup,
         kind="volunteer_confirmed",
-        key=f"volunteer_received:{signup.id}",
+        key=f"volunteer_confirmed:{signup.id}",
         subject=_("Thank you for volunteering: %(title)s", title=signup.event.title),
         template="volunteer_confirmed",
-        feed=True,
+        feed=bool(signup.assignments),
+        calendar=bool(signup.assignments),
+        extra={"missed": list(missed)},
     )
 
 

@@ -53,14 +53,17 @@ def has_ended(event: Event, now: datetime | None = None) -> bool:
 
 
 def needs_email_confirmation(event: Event) -> bool:
-    """Whether a new RSVP holds its place only once its address is confirmed.
+    """Whether a new RSVP waits, holding nothing, until confirmed from the mailbox.
 
-    On by default for events with a capacity, where a flood of RSVPs with made-up
-    addresses could otherwise take every place; an organiser can turn it on or off.
+    Always where places are limited: a place taken by the form would tell anyone who
+    types someone's address whether that person had RSVPed (the count would not
+    move for a known address), and a flood of made-up addresses could take every
+    place. Without a limit nothing public moves, so it is the organiser's choice
+    (off by default: see the README on why).
     """
-    if event.confirm_by_email is not None:
-        return event.confirm_by_email
-    return event.capacity is not None
+    if event.capacity is not None:
+        return True
+    return bool(event.confirm_by_email)
 
 
 def is_live(event: Event, now: datetime | None = None) -> bool:
@@ -238,19 +241,9 @@ def lock_event(event: Event, *, shared: bool = False) -> Event:
     return locked
 
 
-def lock_for_rsvp(event: Event) -> Event:
-    """The lock a new RSVP needs: the full one where places are counted, a shared one
-    where there is no limit (so a crowd RSVPs side by side on PostgreSQL)."""
-    if event.capacity is not None:
-        return lock_event(event)
-    locked = lock_event(event, shared=True)
-    if locked.capacity is not None:  # a limit was set meanwhile: count under the full lock
-        locked = lock_event(locked)
-    return locked
-
-
 @dataclass(frozen=True)
 class RsvpCounts:
+    pending: int = 0  # not confirmed from the mailbox yet: they hold nothing
     confirmed: int = 0
     waitlisted: int = 0
     cancelled: int = 0

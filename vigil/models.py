@@ -76,10 +76,13 @@ class EventStatus:
 
 
 class RsvpStatus:
+    # Waiting for the person to confirm from their mailbox: holds no place, and no
+    # public page counts it (see rsvps.confirm_rsvp).
+    PENDING = "pending"
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
-    ALL = (CONFIRMED, WAITLISTED, CANCELLED)
+    ALL = (PENDING, CONFIRMED, WAITLISTED, CANCELLED)
 
 
 class Event(db.Model):
@@ -163,7 +166,9 @@ class Rsvp(db.Model):
         # One RSVP per address per event; email_key is the address in lower case.
         UniqueConstraint("event_id", "email_key", name="uq_rsvps_event_email"),
         UniqueConstraint("event_id", "checkin_code", name="uq_rsvps_event_checkin_code"),
-        CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status"),
+        CheckConstraint(
+            "status IN ('pending', 'confirmed', 'waitlisted', 'cancelled')", name="status"
+        ),
         CheckConstraint("guests >= 0", name="guests"),
         Index("ix_rsvps_event_status_queued", "event_id", "status", "queued_at"),
         # The organisers' attendee list pages through an event's RSVPs by time.
@@ -186,8 +191,8 @@ class Rsvp(db.Model):
     # When the RSVP last joined the waitlist (or was created): promotion order.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set while the address is unconfirmed: the RSVP is released at this moment
-    # unless the person confirms through the link in their email first.
+    # Set while the address is unconfirmed (a pending RSVP): it is erased at this
+    # moment unless the person confirms through the link in their email first.
     confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Short code for the steward at the spot (also as a QR code on the manage page).
     checkin_code: Mapped[str | None] = mapped_column(String(8))
@@ -346,8 +351,11 @@ class Shift(db.Model):
 
 
 class SignupStatus:
+    # Waiting for the person to confirm from their mailbox: the shifts they chose
+    # are asked for, not held (see volunteers.confirm_signup).
+    PENDING = "pending"
     ACTIVE = "active"
-    ALL = (ACTIVE,)
+    ALL = (PENDING, ACTIVE)
 
 
 class VolunteerSignup(db.Model):
@@ -359,7 +367,7 @@ class VolunteerSignup(db.Model):
     __tablename__ = "volunteer_signups"
     __table_args__ = (
         UniqueConstraint("event_id", "email_key", name="uq_volunteer_signups_event_email"),
-        CheckConstraint("status IN ('active')", name="status"),
+        CheckConstraint("status IN ('pending', 'active')", name="status"),
         {"sqlite_autoincrement": True},
     )
 
@@ -372,6 +380,8 @@ class VolunteerSignup(db.Model):
     languages: Mapped[str | None] = mapped_column(Encrypted)
     notes: Mapped[str | None] = mapped_column(Encrypted)
     status: Mapped[str] = mapped_column(String(16), default=SignupStatus.ACTIVE)
+    # Set while pending: the sign-up is erased at this moment unless confirmed first.
+    confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # SHA-256 of the personal calendar feed's token; a new one replaces it.
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

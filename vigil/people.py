@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -47,6 +48,13 @@ _KINDS: dict[type, _Kind] = {
     Rsvp: _Kind(RsvpToken, OutboxMessage.rsvp_id, RsvpGone),
     VolunteerSignup: _Kind(VolunteerToken, OutboxMessage.signup_id, SignupGone),
 }
+
+
+def confirmation_deadline(event: Event, now: datetime) -> datetime:
+    """Until when a person may confirm from their mailbox before what they sent is
+    erased: VIGIL_CONFIRM_HOURS from now, and never later than the event's end."""
+    hours = current_app.config["VIGIL_CONFIRM_HOURS"]
+    return min(now + timedelta(hours=hours), event.ends_at)
 
 
 # ---------------------------------------------------------------- addresses
@@ -112,7 +120,7 @@ def add_unless_known(
     the address's unique key turns into nothing for a known address. `drawn()`
     gives values that must be unique among the event's people (a check-in code):
     drawn afresh in the rare case they collide. Call with the event locked; under
-    a shared lock (lock_for_rsvp), two requests with one address may race, and the
+    a shared lock (as a new RSVP takes), two requests with one address may race, and the
     one whose insert comes to nothing reads the other's row.
     """
     # The address is normalised and hashed once; the first hash is the current key's.

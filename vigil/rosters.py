@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Event, Role, Shift, ShiftAssignment, VolunteerSignup, utcnow
+from .models import Event, Role, Shift, ShiftAssignment, SignupStatus, VolunteerSignup, utcnow
 from .volunteers import event_roles
 
 
@@ -24,13 +24,15 @@ class RosterShift:
 
 
 def roster(event: Event) -> list[RosterShift]:
-    """Shift by shift, who is on it; shifts with gaps first, then by time."""
+    """Shift by shift, who is on it (confirmed sign-ups: a pending one holds nothing);
+    shifts with gaps first, then by time."""
     rows = []
     assignments = db.session.scalars(
         select(ShiftAssignment)
         .join(Shift)
         .join(Role)
-        .where(Role.event_id == event.id)
+        .join(VolunteerSignup, VolunteerSignup.id == ShiftAssignment.signup_id)
+        .where(Role.event_id == event.id, VolunteerSignup.status == SignupStatus.ACTIVE)
         .options(selectinload(ShiftAssignment.signup))
     ).all()
     people: dict[int, list[VolunteerSignup]] = {}
@@ -48,7 +50,11 @@ def without_shift(event: Event) -> list[VolunteerSignup]:
     return list(
         db.session.scalars(
             select(VolunteerSignup)
-            .where(VolunteerSignup.event_id == event.id, ~VolunteerSignup.assignments.any())
+            .where(
+                VolunteerSignup.event_id == event.id,
+                VolunteerSignup.status == SignupStatus.ACTIVE,
+                ~VolunteerSignup.assignments.any(),
+            )
             .order_by(VolunteerSignup.id)
         )
     )
@@ -101,6 +107,8 @@ def open_places(event_ids: list[int], now: datetime | None = None) -> dict[int, 
     now = now or utcnow()
     filled = (
         select(ShiftAssignment.shift_id, func.count().label("n"))
+        .join(VolunteerSignup, VolunteerSignup.id == ShiftAssignment.signup_id)
+        .where(VolunteerSignup.status == SignupStatus.ACTIVE)
         .group_by(ShiftAssignment.shift_id)
         .subquery()
     )

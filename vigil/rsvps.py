@@ -9,9 +9,8 @@ volunteer sign-up (finding the address, links, locking, erasure) lives in
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,7 +20,6 @@ from .events import (
     ensure_rsvps_open,
     is_live,
     lock_event,
-    lock_for_rsvp,
     needs_email_confirmation,
     places_taken,
 )
@@ -50,28 +48,37 @@ def _free_places(event: Event) -> int | None:
     return event.capacity - places_taken(event)
 
 
-def confirmation_deadline(event: Event, now: datetime) -> datetime:
-    """When an unconfirmed RSVP is released: VIGIL_CONFIRM_HOURS from now, and never
-    later than the event's end."""
-    hours = current_app.config["VIGIL_CONFIRM_HOURS"]
-    return min(now + timedelta(hours=hours), event.ends_at)
+def confirm_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
+    """The person opened their link and confirmed: a pending RSVP takes a place if the
+    person and their guests fit, else joins the end of the waitlist (first confirmed,
+    first served), and is emailed which. Confirming twice changes nothing.
 
-
-def confirm_rsvp(rsvp: Rsvp, now: datetime | None = None) -> None:
-    """The person opened their link and confirmed: the place is theirs to keep.
-    Confirming twice changes nothing."""
+    Raises RsvpLocked once the event is over or cancelled. Returns the status.
+    """
     now = now or utcnow()
-    people.lock(rsvp)
-    if rsvp.confirm_by is not None:
+    event = people.lock(rsvp)
+    if rsvp.status == RsvpStatus.PENDING:
+        _ensure_changeable(rsvp, now)
+        rsvp.status = RsvpStatus.CONFIRMED if fits(event, rsvp.places) else RsvpStatus.WAITLISTED
+        rsvp.queued_at = now
+        rsvp.confirm_by = None
+        rsvp.updated_at = now
+        db.session.flush()
+        emails.queue_rsvp_confirmed(rsvp)
+        log.info("rsvp confirmed rsvp=%s event=%s status=%s", rsvp.id, event.id, rsvp.status)
+    elif rsvp.confirm_by is not None:
+        # Stored before places were taken by confirming: it holds its place already.
         rsvp.confirm_by = None
         rsvp.updated_at = now
         db.session.flush()
         log.info("rsvp address confirmed rsvp=%s", rsvp.id)
+    return rsvp.status
 
 
 def expire_unconfirmed(now: datetime | None = None) -> int:
     """Release RSVPs whose confirmation time has passed: they are erased (nothing of
-    an address nobody confirmed is kept) and the waitlist moves up into the places."""
+    an address nobody confirmed is kept). One stored before places were taken by
+    confirming may hold a place; the waitlist moves up into it."""
     now = now or utcnow()
     event_ids = db.session.scalars(
         select(Rsvp.event_id).where(Rsvp.confirm_by < now).distinct()
@@ -91,9 +98,13 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
     return released
 
 
-def status_for_new(event: Event, guests: int) -> str:
-    """What a new RSVP would get now (no lock: for answers that store nothing)."""
-    return RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
+def status_for_new(event: Event) -> str:
+    """What a new RSVP gets: pending where it must be confirmed from the mailbox (every
+    event with limited places), else a place, since without a limit there is room.
+    Reads no count, so the answer cannot depend on who else has RSVPed."""
+    if needs_email_confirmation(event):
+        return RsvpStatus.PENDING
+    return RsvpStatus.CONFIRMED
 
 
 def fits(event: Event, places: int) -> bool:
@@ -109,20 +120,25 @@ def create_rsvp(
     guests: int = 0,
     accessibility: str | None = None,
     wants_updates: bool = False,
+    quiet: bool = False,
     now: datetime | None = None,
 ) -> RsvpResult:
-    """Take an RSVP, confirmed if the person and their guests fit, else waitlisted.
+    """Take an RSVP: pending until the person confirms from their mailbox where that is
+    needed (status_for_new), else with a place.
 
-    Raises RsvpsClosed when the event does not take RSVPs. An address that already
-    has an RSVP for this event changes nothing but its manage link, which is emailed
-    afresh.
+    Takes no place, so it needs only the shared lock, and no public page changes
+    until someone confirms. Raises RsvpsClosed when the event does not take RSVPs.
+    An address that already has an RSVP for this event changes nothing but its
+    manage link, which is emailed afresh, unless one went lately or the address is
+    `quiet` (past its rate limit: throttling.address_is_quiet).
     """
     now = now or utcnow()
-    event = lock_for_rsvp(event)
+    event = lock_event(event, shared=True)
     ensure_rsvps_open(event, now)
     if guests < 0:
         raise ValueError("guests must not be negative")
-    status = RsvpStatus.CONFIRMED if fits(event, 1 + guests) else RsvpStatus.WAITLISTED
+    status = status_for_new(event)
+    deadline = people.confirmation_deadline(event, now)
     # Known and new addresses run the same statements from here on: a stranger who
     # types someone's address must not be able to tell which it was.
     arrival = people.add_unless_known(
@@ -136,13 +152,13 @@ def create_rsvp(
         guests=guests,
         wants_updates=wants_updates,
         status=status,
-        confirm_by=confirmation_deadline(event, now) if needs_email_confirmation(event) else None,
+        confirm_by=deadline if status == RsvpStatus.PENDING else None,
     )
     if arrival.added is not None:
         emails.queue_rsvp_received(arrival.added)
         log.info("rsvp created rsvp=%s event=%s status=%s", arrival.added.id, event.id, status)
         return RsvpResult(status=status, rsvp=arrival.added, was_new=True)
-    if not arrival.link_sent_recently:
+    if not (arrival.link_sent_recently or quiet):
         emails.queue_manage_link(arrival.existing)
     log.info("rsvp repeated rsvp=%s event=%s", arrival.existing.id, event.id)
     return RsvpResult(status=status, rsvp=arrival.existing, was_new=False)
@@ -278,6 +294,7 @@ def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
     else:
         rsvp.status = RsvpStatus.WAITLISTED
         rsvp.queued_at = now
+    rsvp.confirm_by = None  # undone from the private link: the mailbox is the person's
     rsvp.updated_at = now
     db.session.flush()
     emails.queue_rsvp_restored(rsvp)

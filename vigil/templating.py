@@ -81,6 +81,7 @@ STATUS_NAMES = {
     "draft": _l("draft"),
     "published": _l("published"),
     "cancelled": _l("cancelled"),
+    "pending": _l("not confirmed yet"),
     "confirmed": _l("confirmed"),
     "waitlisted": _l("waitlisted"),
 }

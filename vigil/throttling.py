@@ -13,6 +13,7 @@ from functools import partial
 from flask import Flask, current_app, request
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from .database import READ_ONLY_METHODS
 from .errors import render_error
@@ -30,12 +31,8 @@ def client_key() -> str:
     return "client:" + _digest(get_remote_address() or "")
 
 
-def address_key() -> str:
-    """The email address typed into the form, normalised, so case games do not help."""
-    return key_for_address(request.form.get("email", ""))
-
-
 def key_for_address(address: str) -> str:
+    """The address normalised, so case games do not help, and hashed."""
     return "address:" + _digest(normalise_email(address[:254]))
 
 
@@ -73,21 +70,41 @@ def _address_part(name: str) -> str | None:
 
 
 def account_key() -> str:
-    return "login:" + _digest(normalise_email(request.form.get("email", "")[:254]))
+    return key_for_account(request.form.get("email", ""))
 
 
-def form_limits(per_client: str, per_address: str):
-    """The two limits every public form POST gets, as decorators to stack."""
+def key_for_account(address: str) -> str:
+    return "login:" + _digest(normalise_email(address[:254]))
+
+
+def form_limits(per_client: str):
+    """The limit every public form POST gets: per client, since it counts what that
+    client did. The per-address limit is not one that refuses (address_is_quiet)."""
 
     def decorate(view):
-        view = limiter.limit(
-            lambda: current_app.config[per_address], methods=["POST"], key_func=address_key
-        )(view)
         return limiter.limit(
             lambda: current_app.config[per_client], methods=["POST"], key_func=client_key
         )(view)
 
     return decorate
+
+
+def address_is_quiet(address: str) -> bool:
+    """Count a form post for `address`; True once past VIGIL_FORM_LIMIT_PER_ADDRESS.
+
+    The limit suppresses, it never blocks: past it, the form is answered as always
+    and a new person is still stored, but no more private links are emailed to the
+    address for now. So whoever types someone's address into the form many times
+    neither bombs their mailbox nor stops them from RSVPing (a 429 would), and the
+    answer is the same either way. Counted in the limiter's store, so it holds
+    across processes with Redis.
+    """
+    names = (current_app.config["RATELIMIT_KEY_PREFIX"], key_for_address(address), "form")
+    quiet = False
+    for item in parse_many(current_app.config["VIGIL_FORM_LIMIT_PER_ADDRESS"]):
+        if not limiter.limiter.hit(item, *names):
+            quiet = True
+    return quiet
 
 
 def init_throttling(app: Flask) -> None:

@@ -23,7 +23,16 @@ from .event_calendar import cancelled_entry
 from .event_rules import shift_problems
 from .events import is_live, lock_event
 from .extensions import db
-from .models import Event, EventStatus, Role, Shift, ShiftAssignment, VolunteerSignup, utcnow
+from .models import (
+    Event,
+    EventStatus,
+    Role,
+    Shift,
+    ShiftAssignment,
+    SignupStatus,
+    VolunteerSignup,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +64,14 @@ def event_roles(event: Event) -> list[Role]:
 
 
 def shift_fill(event: Event) -> Counter:
-    """How many people each shift of the event has."""
+    """How many people each shift of the event has: confirmed sign-ups only, since a
+    pending one asks for its shifts without holding them."""
     rows = db.session.execute(
         select(ShiftAssignment.shift_id, func.count())
         .join(Shift)
         .join(Role)
-        .where(Role.event_id == event.id)
+        .join(VolunteerSignup, VolunteerSignup.id == ShiftAssignment.signup_id)
+        .where(Role.event_id == event.id, VolunteerSignup.status == SignupStatus.ACTIVE)
         .group_by(ShiftAssignment.shift_id)
     ).all()
     return Counter(dict(rows))
@@ -147,6 +158,12 @@ def _ensure_open(event: Event, now: datetime) -> None:
         raise VolunteeringClosed()
 
 
+def ensure_confirmed(signup: VolunteerSignup) -> None:
+    """Shifts and a calendar feed belong to confirmed sign-ups; a pending one confirms first."""
+    if signup.status == SignupStatus.PENDING:
+        raise ShiftProblem(_("Confirm your sign-up first: use the button at the top."))
+
+
 # ---------------------------------------------------------------- changes
 
 
@@ -165,16 +182,20 @@ def sign_up(
     phone: str | None = None,
     languages: str | None = None,
     notes: str | None = None,
+    quiet: bool = False,
     now: datetime | None = None,
 ) -> SignupResult:
-    """Sign a person up for shifts, or (for a known address) only email a fresh link.
+    """Ask for shifts for a person, or (for a known address) only email a fresh link,
+    unless one went lately or the address is `quiet` (as for RSVPs).
 
-    The choice is checked the same way for a known address as for a new one, so
-    the answer never tells whether the address had signed up. Raises
-    VolunteeringClosed or ShiftProblem.
+    A new sign-up is pending: it holds no place on its shifts until the person
+    confirms from their mailbox (confirm_signup), so no public page changes because
+    of a form anyone can send with anyone's address. The choice is checked the same
+    way for a known address as for a new one, so the answer never tells whether the
+    address had signed up. Raises VolunteeringClosed or ShiftProblem.
     """
     now = now or utcnow()
-    event = lock_event(event)
+    event = lock_event(event, shared=True)
     _ensure_open(event, now)
     shifts = _check_shifts(event, shift_ids, now)
     _check_phone(shifts, phone)
@@ -189,18 +210,67 @@ def sign_up(
         phone=_needed_phone(shifts, phone),
         languages=(languages or "").strip() or None,
         notes=(notes or "").strip() or None,
+        status=SignupStatus.PENDING,
+        confirm_by=people.confirmation_deadline(event, now),
         created_at=now,
         updated_at=now,
     )
     _assign_new(arrival.added, shifts, now)
     if arrival.added is not None:
-        emails.queue_volunteer_confirmation(arrival.added)
+        emails.queue_volunteer_pending(arrival.added)
         log.info("volunteer signed up signup=%s event=%s", arrival.added.id, event.id)
         return SignupResult(arrival.added, was_new=True)
-    if not arrival.link_sent_recently:
+    if not (arrival.link_sent_recently or quiet):
         emails.queue_manage_link(arrival.existing)
     log.info("volunteer repeated signup=%s event=%s", arrival.existing.id, event.id)
     return SignupResult(arrival.existing, was_new=False)
+
+
+def confirm_signup(signup: VolunteerSignup, now: datetime | None = None) -> list[str]:
+    """The person confirmed from their mailbox: each shift they asked for is theirs if
+    it still has a place and has not started, first confirmed first served; the
+    others are let go, and the email and page say which. Confirming twice changes
+    nothing.
+
+    Raises VolunteeringClosed once the event is over or cancelled. Returns the
+    shifts let go, as the person reads them ("Steward, 10 Dec 13:00–15:00").
+    """
+    now = now or utcnow()
+    event = people.lock(signup)
+    if signup.status != SignupStatus.PENDING:
+        return []
+    _ensure_open(event, now)
+    fill = shift_fill(event)
+    missed = []
+    for assignment in sorted(signup.assignments, key=lambda a: a.shift.starts_at):
+        shift = assignment.shift
+        if shift.starts_at <= now or fill[shift.id] >= shift.capacity:
+            missed.append(f"{shift.role.name}, {_shift_time(shift)}")
+            signup.assignments.remove(assignment)
+    signup.status = SignupStatus.ACTIVE
+    signup.confirm_by = None
+    signup.phone = _needed_phone(current_shifts(signup), signup.phone)
+    signup.updated_at = now
+    db.session.flush()
+    emails.queue_volunteer_confirmation(signup, missed)
+    log.info("volunteer confirmed signup=%s event=%s missed=%d", signup.id, event.id, len(missed))
+    return missed
+
+
+def expire_unconfirmed(now: datetime | None = None) -> int:
+    """Erase sign-ups nobody confirmed in time: nothing of such an address is kept.
+    They held no place, so nothing else moves."""
+    now = now or utcnow()
+    expired = db.session.scalars(
+        select(VolunteerSignup).where(
+            VolunteerSignup.status == SignupStatus.PENDING, VolunteerSignup.confirm_by < now
+        )
+    ).all()
+    for signup in expired:
+        people.erase(signup)
+    if expired:
+        log.info("unconfirmed volunteer sign-ups released count=%d", len(expired))
+    return len(expired)
 
 
 def _assign_new(signup: VolunteerSignup | None, shifts: list[Shift], now: datetime) -> None:
@@ -232,6 +302,7 @@ def add_shifts(
     now = now or utcnow()
     event = people.lock(signup)
     _ensure_open(event, now)
+    ensure_confirmed(signup)
     shifts = _check_shifts(event, shift_ids, now, keep=current_shifts(signup))
     phone = (phone or "").strip() or signup.phone
     _check_phone(shifts, phone)
@@ -248,6 +319,7 @@ def drop_shift(signup: VolunteerSignup, shift_id: int, now: datetime | None = No
     now = now or utcnow()
     event = people.lock(signup)
     _ensure_open(event, now)
+    ensure_confirmed(signup)
     assignment = next((a for a in signup.assignments if a.shift_id == shift_id), None)
     if assignment is None:
         raise ShiftProblem(_("That shift is not one of yours."))
@@ -282,8 +354,10 @@ def send_shift_reminders(now: datetime | None = None, within=timedelta(hours=24)
         .join(Shift)
         .join(Role)
         .join(Event)
+        .join(VolunteerSignup, VolunteerSignup.id == ShiftAssignment.signup_id)
         .where(
             Event.status == EventStatus.PUBLISHED,
+            VolunteerSignup.status == SignupStatus.ACTIVE,
             Shift.starts_at > now,
             Shift.starts_at <= now + within,
         )
@@ -361,12 +435,18 @@ def update_shift(shift: Shift, *, starts_at, ends_at, capacity, meeting_point=""
 
 
 def people_on(shift: Shift) -> list[VolunteerSignup]:
-    return [
-        a.signup
-        for a in db.session.scalars(
-            select(ShiftAssignment).where(ShiftAssignment.shift_id == shift.id)
+    """Confirmed people on the shift; pending sign-ups only asked for it."""
+    return list(
+        db.session.scalars(
+            select(VolunteerSignup)
+            .join(ShiftAssignment, ShiftAssignment.signup_id == VolunteerSignup.id)
+            .where(
+                ShiftAssignment.shift_id == shift.id,
+                VolunteerSignup.status == SignupStatus.ACTIVE,
+            )
+            .order_by(VolunteerSignup.id)
         )
-    ]
+    )
 
 
 class NeedsConfirmation(VigilError):

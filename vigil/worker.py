@@ -1,7 +1,7 @@
 """The worker: delivers the outbox, and runs the domain's housekeeping on a schedule.
 
 It sits above the domain: it claims due messages and sends them (`mail_transports`),
-releases unconfirmed RSVPs every minute (`rsvps.expire_unconfirmed`) and purges
+erases RSVPs and sign-ups nobody confirmed in time, every minute, and purges
 people's details once a day (`retention.purge`), and commits what those did. No
 domain module imports it. `flask --app vigil mail work` runs it; in the embedded
 set-up `flask --app vigil serve` runs it in a thread.
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import emails, outbox, people, retention, rsvps
+from . import audit, emails, outbox, people, retention, rsvps, volunteers
 from .database import begin_read_only, flush_deleted_data
 from .extensions import db
 from .logs import describe_exception
@@ -163,11 +163,11 @@ def drain(transport=None, settings: WorkerSettings | None = None) -> Counter:
 
 
 def release_unconfirmed() -> int:
-    """Free the places of RSVPs nobody confirmed in time, and commit."""
-    released = rsvps.expire_unconfirmed()
+    """Erase RSVPs and volunteer sign-ups nobody confirmed in time, and commit."""
+    released = rsvps.expire_unconfirmed() + volunteers.expire_unconfirmed()
     db.session.commit()
     if released:
-        log.info("released %d unconfirmed rsvps", released)
+        log.info("released %d unconfirmed rsvps and sign-ups", released)
     return released
 
 
@@ -180,6 +180,13 @@ def purge_retained(default_days: int, now: datetime | None = None) -> list[reten
         flush_deleted_data()
         log.info("retention: purged %d events", len(done))
     return done
+
+
+def send_audit_head() -> int:
+    """Queue today's audit-trail head to every admin (once a day), and commit."""
+    queued = audit.queue_head_for_admins()
+    db.session.commit()
+    return queued
 
 
 def run_worker(stop: threading.Event, poll_seconds: float) -> None:
@@ -203,6 +210,7 @@ def run_worker(stop: threading.Event, poll_seconds: float) -> None:
             if time.monotonic() >= next_purge:
                 next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
                 purge_retained(current_app.config["VIGIL_RETENTION_DAYS"])
+                send_audit_head()
         except Exception as exc:  # keep the worker alive; where it failed goes to the log
             log.error("mail worker batch failed: %s", describe_exception(exc))
             db.session.rollback()

@@ -15,8 +15,9 @@ under `gunicorn wsgi:app` and a bare fixed-string Flask route under the same
   304 to If-None-Match;
 - 32 people in a closed loop opening the event page and RSVPing with a new
   address, while a probe opens the event page every 100 ms;
-- 200 people pressing RSVP in the same second for 50 places, then the places
-  held as the database has them;
+- 200 people pressing RSVP in the same second for 50 places (which holds nothing
+  until confirmed), then the 200 pressing Confirm on their private pages in the
+  same second, and the places held as the database has them;
 - 32 slowloris connections while the probe opens the event page for 10 s;
 - the resident memory of every gunicorn worker afterwards.
 
@@ -44,13 +45,13 @@ import tempfile
 import time
 import tomllib
 import traceback
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import redis
 from sqlalchemy.engine import make_url
-from surge_clients import Probe, one_get, rsvp_burst, rsvp_crowd, slowloris
+from surge_clients import Probe, confirm_burst, one_get, rsvp_burst, rsvp_crowd, slowloris
 from surge_report import markdown_table
 
 from vigil.people import normalise_email
@@ -281,6 +282,28 @@ def stored_rsvps(engine: str, url: str, slug: str) -> dict:
     }
 
 
+def give_links(engine: str, url: str, slug: str) -> list[str]:
+    """A private link for every RSVP of the event, as the worker would email one: a new
+    token, its SHA-256 stored (tokens.hash_token). The benchmark has no mailbox."""
+    select = "SELECT r.id FROM rsvps r JOIN events e ON e.id = r.event_id WHERE e.slug = {p}"
+    insert = "INSERT INTO rsvp_tokens (rsvp_id, token_hash, created_at) VALUES ({p}, {p}, {p})"
+    now = datetime.now(UTC)
+    if engine == "sqlite":
+        conn, p = sqlite3.connect(url), "?"
+        now = now.replace(tzinfo=None).isoformat(sep=" ")
+    else:
+        conn, p = psycopg.connect(url), "%s"
+    tokens = []
+    with conn:
+        for (rsvp_id,) in conn.execute(select.format(p=p), (slug,)).fetchall():
+            token = secrets.token_urlsafe(32)
+            digest = hashlib.sha256(token.encode()).hexdigest()
+            conn.execute(insert.format(p=p), (rsvp_id, digest, now))
+            tokens.append(token)
+    conn.close()
+    return tokens
+
+
 def forget_counters(secret: str, addresses: list[str]) -> int:
     """Delete this run's rate-limit counters from Redis, found by their keyed hashes
     (Vigil's limiter has no key prefix of its own to set from the environment)."""
@@ -366,6 +389,10 @@ def run_engine(engine: str, args) -> dict:
             print(f"[{engine}] 200 RSVPs at once for 50 places", flush=True)
             result["burst"] = rsvp_burst(port, fifty_slug, 200, 120.0, tag)
             result["burst"]["stored"] = stored_rsvps(engine, url or db_file(instance), fifty_slug)
+            print(f"[{engine}] the 200 confirming at once", flush=True)
+            tokens = give_links(engine, url or db_file(instance), fifty_slug)
+            result["confirm"] = confirm_burst(port, tokens, 120.0)
+            result["confirm"]["stored"] = stored_rsvps(engine, url or db_file(instance), fifty_slug)
 
             print(f"[{engine}] 32 slowloris connections for 10 s", flush=True)
             result["slowloris"] = slowloris(port, pages["event"], 32, 10.0)

@@ -226,18 +226,48 @@ def rsvp_crowd(port: int, slug: str, clients: int, seconds: float, tag: str) -> 
 
 
 def rsvp_burst(port: int, slug: str, people: int, timeout: float, tag: str) -> dict:
-    """`people` open the page, wait for each other, then all press RSVP at once."""
-    barrier = threading.Barrier(people, timeout=timeout + 30)
+    """`people` open the event page, wait for each other, then all press RSVP at once."""
+    return _burst(
+        port,
+        [
+            (f"/events/{slug}", f"/events/{slug}/rsvp", rsvp_form, f"burst-{tag}-{n}@example.org")
+            for n in range(people)
+        ],
+        timeout,
+    )
+
+
+def confirm_burst(port: int, tokens: list[str], timeout: float) -> dict:
+    """Each person opens their private page, they wait for each other, then all press
+    Confirm at once: the moment places are taken."""
+    return _burst(
+        port,
+        [
+            (
+                f"/rsvp/{t}",
+                f"/rsvp/{t}",
+                lambda csrf, _: {"csrf_token": csrf, "action": "confirm"},
+                "",
+            )
+            for t in tokens
+        ],
+        timeout,
+    )
+
+
+def _burst(port: int, people: list[tuple], timeout: float) -> dict:
+    """Each person (page, target, form, address) GETs the page, then all POST at once."""
+    barrier = threading.Barrier(len(people), timeout=timeout + 30)
     lock = threading.Lock()
     answers: Counter = Counter()
     post_times: list[float] = []
     get_failures: Counter = Counter()
 
-    def person(n: int) -> None:
+    def person(page_path: str, target: str, form, address: str) -> None:
         browser = Browser(port, timeout=timeout)
         token = None
         try:
-            status, page = browser.request("GET", f"/events/{slug}")
+            status, page = browser.request("GET", page_path)
             token = csrf_token(page) if status == 200 else None
             if token is None:
                 with lock:
@@ -254,9 +284,7 @@ def rsvp_burst(port: int, slug: str, people: int, timeout: float, tag: str) -> d
             return
         started = time.perf_counter()
         try:
-            status, _ = browser.request(
-                "POST", f"/events/{slug}/rsvp", rsvp_form(token, f"burst-{tag}-{n}@example.org")
-            )
+            status, _ = browser.request("POST", target, form(token, address))
             outcome = str(status)
         except (OSError, http.client.HTTPException) as exc:
             outcome = failure_name(exc)
@@ -266,13 +294,13 @@ def rsvp_burst(port: int, slug: str, people: int, timeout: float, tag: str) -> d
             answers[outcome] += 1
             post_times.append(elapsed)
 
-    threads = [threading.Thread(target=person, args=(n,), daemon=True) for n in range(people)]
+    threads = [threading.Thread(target=person, args=p, daemon=True) for p in people]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=2 * timeout + 60)
     return {
-        "people": people,
+        "people": len(people),
         "answers": dict(sorted(answers.items())),
         "answered": sum(v for k, v in answers.items() if k.isdigit()),
         "resets": answers["reset"],

@@ -33,6 +33,17 @@ def _places(stored: dict) -> tuple[int, str]:
     return held, ", ".join(parts) or "no RSVPs"
 
 
+def _burst_row(burst: dict, what: str, goal: str) -> str:
+    held, statuses = _places(burst["stored"])
+    gets = f" · GET failures {_counts(burst['get_failures'])}" if burst["get_failures"] else ""
+    return (
+        f"| {burst['people']} {what} | "
+        f"answers {_counts(burst['answers'])} · resets {burst['resets']} · "
+        f"timeouts {burst['timeouts']}{gets} · POST p50 {_ms(burst['post']['p50_ms'])} · "
+        f"max {_ms(burst['post']['max_ms'])} · places held {held} ({statuses}) | | {goal} |"
+    )
+
+
 def markdown_table(result: dict) -> str:
     lines = [
         f"\n### {result['engine']}: gunicorn.conf.py, {result['workers']['vigil']} workers\n",
@@ -68,15 +79,19 @@ def markdown_table(result: dict) -> str:
         f"p99 {_ms(probe['p99_ms'])} · failures {_counts(probe['failures'])} | | p99 < 300 ms |"
     )
 
-    burst = result["burst"]
-    held, statuses = _places(burst["stored"])
-    gets = f" · GET failures {_counts(burst['get_failures'])}" if burst["get_failures"] else ""
     lines.append(
-        f"| {burst['people']} RSVPs in the same second, 50 places | "
-        f"answers {_counts(burst['answers'])} · resets {burst['resets']} · "
-        f"timeouts {burst['timeouts']}{gets} · POST p50 {_ms(burst['post']['p50_ms'])} · "
-        f"max {_ms(burst['post']['max_ms'])} · places held {held} ({statuses}) | | "
-        "200 answers, no reset or timeout, exactly 50 places |"
+        _burst_row(
+            result["burst"],
+            "RSVPs in the same second, 50 places",
+            "200 answers, no reset or timeout",
+        )
+    )
+    lines.append(
+        _burst_row(
+            result["confirm"],
+            "confirming in the same second",
+            "200 answers, no reset or timeout, exactly 50 places",
+        )
     )
 
     slow = result["slowloris"]

@@ -33,6 +33,7 @@ class AttendeeSearchForm(VigilForm):
             SelectChoice("", _l("Any")),
             SelectChoice("confirmed", _l("Confirmed")),
             SelectChoice("waitlisted", _l("Waitlisted")),
+            SelectChoice("pending", _l("Not confirmed yet")),
             SelectChoice("cancelled", _l("Cancelled")),
         ],
         default="",
@@ -49,10 +50,15 @@ class AttendeeSearchForm(VigilForm):
 
 
 class CheckInForm(VigilForm):
-    """Search by code, name or address; sent by POST so nothing typed reaches a URL."""
+    """Search by code, or a name or address in full; sent by POST so nothing typed
+    reaches a URL."""
 
     q = StringField(
-        _l("Code, name or email"),
+        _l("Check-in code, or full name or email"),
+        description=_l(
+            "The 6-character code from their phone or printout, or their name or email "
+            "address exactly as they gave it."
+        ),
         filters=[strip],
         validators=[Optional(), Length(max=m.EMAIL_MAX), no_control_characters()],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},

@@ -111,15 +111,15 @@ class EventForm(VigilForm):
     rsvp_opens = local_time_field(_l("RSVPs open (optional)"))
     rsvp_closes = local_time_field(_l("RSVPs close (optional)"))
     confirm_by_email = SelectField(
-        _l("Hold places only for people who confirm by email"),
+        _l("Who confirms their RSVP by email"),
         description=_l(
-            "Stops floods of RSVPs with made-up addresses from taking every place. "
-            "Unconfirmed RSVPs are released after a day, and the waitlist moves up."
+            "Where places are limited, an RSVP takes a place only when the person "
+            "confirms from their email, so nobody can take or test places with someone "
+            "else's address. Unconfirmed RSVPs are erased after a day."
         ),
         choices=[
-            SelectChoice("", _l("When places are limited (recommended)")),
-            SelectChoice("yes", _l("Always")),
-            SelectChoice("no", _l("Never")),
+            SelectChoice("", _l("Everyone, where places are limited")),
+            SelectChoice("yes", _l("Everyone, even without a limit")),
         ],
         default="",
     )
@@ -141,7 +141,7 @@ class EventForm(VigilForm):
     @classmethod
     def filled(cls, values: dict) -> "EventForm":
         """A form showing stored or proposed values (demands one per line)."""
-        confirm = {True: "yes", False: "no"}.get(values.get("confirm_by_email"), "")
+        confirm = "yes" if values.get("confirm_by_email") else ""
         return cls(
             formdata=None,
             data={**values, "demands": "\n".join(values["demands"]), "confirm_by_email": confirm},
@@ -170,7 +170,7 @@ class EventForm(VigilForm):
             "rsvp_opens": self.rsvp_opens.data,
             "rsvp_closes": self.rsvp_closes.data,
             "retention_days": self.retention_days.data,
-            "confirm_by_email": {"yes": True, "no": False}.get(self.confirm_by_email.data),
+            "confirm_by_email": True if self.confirm_by_email.data == "yes" else None,
         }
 
 

@@ -9,12 +9,12 @@ from .. import rsvps
 from ..database import read_first
 from ..dates import format_span
 from ..errors import VigilError
-from ..events import RsvpWindow, needs_email_confirmation, places_left, rsvp_window
+from ..events import RsvpWindow, places_left, rsvp_window
 from ..extensions import db
 from ..forms.base import CsrfOnlyForm, invalid_status
 from ..forms.people import EraseRsvpForm, ManageRsvpForm, RsvpForm
 from ..models import Rsvp, RsvpStatus
-from ..throttling import form_limits
+from ..throttling import address_is_quiet, form_limits
 from .events import event_or_404, render_event_page
 from .private_pages import Action, private_page
 
@@ -25,10 +25,10 @@ _OUTCOME = "rsvp_outcome"
 
 
 @bp.post("/events/<slug>/rsvp")
-@form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
+@form_limits("VIGIL_FORM_LIMIT_PER_CLIENT")
 @read_first
 def create(slug: str):
-    """Raises NotFound for an unknown or draft event; 429 past the rate limits."""
+    """Raises NotFound for an unknown or draft event; 429 past the client's rate limit."""
     event = event_or_404(slug)
     form = RsvpForm()
     if not form.validate_on_submit():
@@ -36,12 +36,13 @@ def create(slug: str):
     if form.is_from_a_script():
         # Answered like any RSVP, so the script learns nothing; nothing is kept.
         log.info("honeypot filled on rsvp form event=%s", event.id)
-        status = rsvps.status_for_new(event, form.guests.data)
+        status = rsvps.status_for_new(event)
     else:
         if form.needs_mailbox_warning():
             return render_event_page(event, form)
         try:
-            result = rsvps.create_rsvp(event, email=form.email.data, **form.details())
+            quiet = address_is_quiet(form.email.data)
+            result = rsvps.create_rsvp(event, email=form.email.data, quiet=quiet, **form.details())
         except VigilError as exc:
             return render_event_page(event, form, error=exc.message, status=exc.status_code)
         db.session.commit()
@@ -61,10 +62,8 @@ def done(slug: str):
     return render_template(
         "rsvps/done.html",
         event=event,
-        waitlisted=outcome.get("status") == RsvpStatus.WAITLISTED,
-        confirm_hours=current_app.config["VIGIL_CONFIRM_HOURS"]
-        if needs_email_confirmation(event)
-        else None,
+        pending=outcome.get("status") == RsvpStatus.PENDING,
+        confirm_hours=current_app.config["VIGIL_CONFIRM_HOURS"],
     )
 
 
@@ -89,6 +88,14 @@ def render_manage(rsvp: Rsvp, token: str, details=None, erase=None, error=None, 
     return response, status
 
 
+def _confirmed_message(rsvp: Rsvp) -> str:
+    if rsvp.status == RsvpStatus.WAITLISTED:
+        return _(
+            "Thank you: your RSVP is confirmed. The event is full, so you are on the waitlist."
+        )
+    return _("Thank you: your RSVP is confirmed, and you have a place.")
+
+
 def _restored_message(rsvp: Rsvp) -> str:
     if rsvp.status == RsvpStatus.CONFIRMED:
         return _("Your RSVP is back on: you have a place.")
@@ -99,7 +106,7 @@ ACTIONS = {
     "confirm": Action(
         CsrfOnlyForm,
         lambda rsvp, form: rsvps.confirm_rsvp(rsvp),
-        lambda rsvp: _("Thank you: your RSVP is confirmed."),
+        _confirmed_message,
     ),
     "update": Action(
         ManageRsvpForm,

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Blueprint, abort, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
 from .. import people, volunteers
@@ -16,7 +16,7 @@ from ..forms.people import AddShiftsForm, DropShiftForm, VolunteerForm, Withdraw
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
 from ..public_state import event_state
-from ..throttling import form_limits
+from ..throttling import address_is_quiet, form_limits
 from .cached import cached_page
 from .calendars import calendar_response, etag_of
 from .events import event_or_404
@@ -77,7 +77,7 @@ def signup_page(slug: str):
 
 
 @bp.post("/events/<slug>/volunteer")
-@form_limits("VIGIL_FORM_LIMIT_PER_CLIENT", "VIGIL_FORM_LIMIT_PER_ADDRESS")
+@form_limits("VIGIL_FORM_LIMIT_PER_CLIENT")
 @read_first
 def signup(slug: str):
     """Raises NotFound for unknown or draft events."""
@@ -95,6 +95,7 @@ def signup(slug: str):
         volunteers.sign_up(
             event,
             email=form.email.data,
+            quiet=address_is_quiet(form.email.data),
             shift_ids=form.shifts.data,
             name=form.name.data,
             phone=form.phone.data,
@@ -118,7 +119,9 @@ def done(slug: str):
     event = event_or_404(slug)
     if session.get(_DONE) != event.slug:
         return redirect(url_for("volunteers.signup", slug=event.slug))
-    return render_template("volunteers/done.html", event=event)
+    return render_template(
+        "volunteers/done.html", event=event, confirm_hours=current_app.config["VIGIL_CONFIRM_HOURS"]
+    )
 
 
 def render_manage(
@@ -151,6 +154,33 @@ def render_manage(
     return page, status
 
 
+def _confirmed(signup: VolunteerSignup, token: str, missed: list[str]):
+    if not missed:
+        flash(_("Thank you: you are signed up, and the shifts are yours."))
+    elif signup.assignments:
+        flash(
+            _(
+                "Thank you: you are signed up. These shifts filled up before you confirmed: "
+                "%(shifts)s.",
+                shifts="; ".join(missed),
+            )
+        )
+    else:
+        flash(
+            _(
+                "The shifts you chose filled up before you confirmed: %(shifts)s. "
+                "Choose others below.",
+                shifts="; ".join(missed),
+            )
+        )
+    return redirect(url_for("volunteers.manage", token=token), code=303)
+
+
+def _new_feed_token(signup: VolunteerSignup) -> str:
+    volunteers.ensure_confirmed(signup)
+    return people.rotate_feed_token(signup)
+
+
 def _show_feed_address(signup: VolunteerSignup, token: str, feed_token: str):
     """Shown once, on this page only: the database keeps just the token's hash."""
     url = external_url("volunteers.shifts_feed", token=feed_token)
@@ -158,6 +188,11 @@ def _show_feed_address(signup: VolunteerSignup, token: str, feed_token: str):
 
 
 ACTIONS = {
+    "confirm": Action(
+        CsrfOnlyForm,
+        lambda signup, form: volunteers.confirm_signup(signup),
+        respond=_confirmed,
+    ),
     "add": Action(
         AddShiftsForm,
         lambda signup, form: volunteers.add_shifts(signup, form.shifts.data, phone=form.phone.data),
@@ -171,7 +206,7 @@ ACTIONS = {
     ),
     "feed": Action(
         CsrfOnlyForm,
-        lambda signup, form: people.rotate_feed_token(signup),
+        lambda signup, form: _new_feed_token(signup),
         respond=_show_feed_address,
     ),
     "withdraw": Action(

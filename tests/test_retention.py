@@ -293,32 +293,55 @@ def test_a_dump_holds_no_one_in_clear_while_they_are_kept(
 
 
 def test_a_dump_holds_no_private_link_while_messages_wait(
-    app, make_event, make_roles, database_url
+    app, make_event, make_roles, make_organiser, database_url
 ):
-    """Links are made when a message is sent, so none waits in the outbox: not for a
-    new RSVP, a repeated one, a volunteer (with a feed address), nor an optional
-    organiser message, which carries List-Unsubscribe."""
-    from vigil import attendees, emails, rsvps
+    """Links are made when a message is sent, so none waits in the outbox: for no
+    kind of message, to attendees, volunteers or admins; the optional organiser
+    message, which carries List-Unsubscribe, included."""
+    from vigil import attendees, audit, emails, rsvps, volunteers
+    from vigil.models import Rsvp, Shift, VolunteerSignup
 
     event = make_event()
+    limited = make_event(capacity=5)
     _, (leaflets,) = make_roles(event)
+    make_organiser("admin")
     with app.app_context():
         stored = db.session.get(Event, event.id)
         rsvp = rsvps.create_rsvp(stored, email=PEOPLE["email"], wants_updates=True).rsvp
         emails.queue_manage_link(rsvp)
-        confirmed_sign_up(stored, email=PEOPLE["volunteer"], shift_ids=[leaflets])
+        rsvps.create_rsvp(db.session.get(Event, limited.id), email="asking@example.org")
+        volunteers.sign_up(stored, email="asking@example.org", shift_ids=[leaflets])
+        signup = confirmed_sign_up(stored, email=PEOPLE["volunteer"], shift_ids=[leaflets]).signup
         attendees.message_attendees(
             stored, subject="Meet at 10", body="Bring water.", audience="updates", message_key="m1"
         )
+        rsvp, signup = db.session.get(Rsvp, rsvp.id), db.session.get(VolunteerSignup, signup.id)
+        shift = db.session.get(Shift, leaflets)
+        for queue in (
+            emails.queue_rsvp_changed,
+            emails.queue_rsvp_cancelled,
+            emails.queue_rsvp_restored,
+            emails.queue_rsvp_promoted,
+            emails.queue_event_changed,
+            emails.queue_event_cancelled,
+            emails.queue_reminder,
+        ):
+            queue(rsvp)
+        emails.queue_volunteer_changed(signup)
+        emails.queue_shift_reminder(signup, shift)
+        emails.queue_shift_cancelled(signup, shift)
+        audit.queue_head_for_admins()
         db.session.commit()
         kinds = set(db.session.scalars(select(OutboxMessage.kind)))
         db.session.remove()
-    assert {"rsvp_confirmed", "rsvp_manage_link", "volunteer_confirmed"} <= kinds
-    assert "organiser_message" in kinds
+    assert {"rsvp_confirmed", "rsvp_pending", "rsvp_manage_link", "rsvp_promoted"} <= kinds
+    assert {"volunteer_pending", "volunteer_confirmed", "shift_cancelled", "audit_head"} <= kinds
+    assert "organiser_message" in kinds and len(kinds) == 17
     data = database_bytes(app, database_url)
     for path in (b"/rsvp/", b"/volunteer/"):
         assert path not in data
-    mail = sent_mail(app)  # and once sent, every one of them has its link
-    assert len(mail) == len(kinds) and all(
-        b"/rsvp/" in m.as_bytes() or b"/volunteer/" in m.as_bytes() for m in mail
+    mail = sent_mail(app)  # and once sent, every one to a person has its link
+    to_people = [m for m in mail if not m["Subject"].startswith("Audit trail head")]
+    assert len(to_people) == len(mail) - 1 and all(
+        b"/rsvp/" in m.as_bytes() or b"/volunteer/" in m.as_bytes() for m in to_people
     )

@@ -1,7 +1,7 @@
 """A link gone viral: the shipped gunicorn setup under a surge, against a bare route.
 
     .venv/bin/python tests/bench/bench_surge.py [--engine sqlite,postgresql]
-        [--duration 5] [--rounds 3] [--form-seconds 20] [--json PATH]
+        [--duration 5] [--rounds 5] [--form-seconds 20] [--json PATH]
 
 For each engine: a fresh instance folder and database (PostgreSQL: a database
 `vigil_bench_…` on VIGIL_TEST_POSTGRES_URL's server, dropped at the end), two
@@ -424,7 +424,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default="sqlite,postgresql")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per page (median kept)")
+    parser.add_argument("--rounds", type=int, default=5, help="wrk runs per page (median kept)")
     parser.add_argument("--form-seconds", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep instance folders and logs")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -87,7 +87,7 @@ def test_cancel_reinstate_cancel_tells_attendees_each_time(ctx, app, make_event,
     assert update_event(stored, {"status": "cancelled"}).notified == 1
     db.session.commit()
     subjects = [m["Subject"].split(":")[0] for m in sent_mail(app)]
-    assert subjects == ["Cancelled", "Changed time or place", "Cancelled"]
+    assert subjects == ["Cancelled", "Back on", "Cancelled"]  # not "changed time or place"
     reinstated = calendar_of(sent_mail(app)[1])
     (vevent,) = reinstated.walk("VEVENT")
     assert vevent["STATUS"] == "CONFIRMED" and vevent["SEQUENCE"] == 2
@@ -137,6 +137,7 @@ def test_organiser_message_goes_to_the_chosen_audience_with_their_own_link(
     link = manage_link(msg)
     assert str(msg["List-Unsubscribe"]).strip() == f"<http://vigil.test{link}>"
     assert "Line two <b>bold</b>." in text_body(msg)
+    assert "To stop updates like this one" in text_body(msg)  # they asked for updates
     html = msg.get_body(("html",)).get_content()
     assert "&lt;b&gt;bold&lt;/b&gt;" in html
     assert app.test_client().get(link).status_code == 200
@@ -161,6 +162,8 @@ def test_organiser_message_goes_to_the_chosen_audience_with_their_own_link(
     assert everyone == 2
     essential = [m for m in sent_mail(app) if m["Subject"] == "Essential"]
     assert all(m["List-Unsubscribe"] is None for m in essential)
+    # Essential news comes whatever they chose: no footer saying unticking stops it.
+    assert not any("To stop updates" in text_body(m) for m in essential)
 
 
 def test_erasing_cancels_unsent_email_to_that_person(ctx, app, make_event):

@@ -187,6 +187,20 @@ def test_seed_copy_is_upcoming_on_the_next_10_december(ctx):
     assert copy.starts_at > datetime.now(UTC)
 
 
+def test_the_seed_copy_tells_the_2017_facts_with_their_dates(ctx):
+    """The 2017 text says "this past autumn" and "four months ago": true in December
+    2017, wrong on every later 10 December."""
+    seed(date.today())
+    db.session.commit()
+    original = db.session.scalars(select(Event).where(Event.slug == "human-rights-day-2017")).one()
+    copy = db.session.scalars(select(Event).where(Event.slug != "human-rights-day-2017")).one()
+    assert "four months ago" in original.description  # the original stays as it was
+    for dated in ("This past autumn", "four months ago", "since 18 November.", "in March"):
+        assert dated not in copy.description, dated
+    for fact in ("Liu Xiaobo (刘晓波)", "July 2017", "Ilham Tohti", "Lee Ming-cheh", "2014"):
+        assert fact in copy.description, fact
+
+
 def test_raising_capacity_by_import_promotes_the_waitlist_in_order(ctx, app, tmp_path):
     from vigil import rsvps
     from vigil.models import Rsvp

@@ -7,7 +7,7 @@ import pytest
 from conftest import PASSWORD
 from helpers import audited, client_from, confirmed_sign_up, csrf_token, login
 
-from vigil import volunteers
+from vigil import shift_editing, volunteers
 from vigil.extensions import db
 from vigil.models import Event, Organiser
 
@@ -123,6 +123,22 @@ def test_a_device_cookie_is_no_skeleton_key(app, make_organiser):
     for _ in range(5):
         login(app.test_client(), email, "wrong password!!")
     assert login(forged, email).status_code == 429
+
+
+def test_logging_in_again_and_again_is_never_refused(app, make_organiser):
+    """Only failures count: the sixth right log-in in a quarter of an hour went through
+    when sessions end after 30 minutes idle on the day."""
+    email = make_organiser()
+    own = app.test_client()
+    for _ in range(8):  # more than the account's 5, fewer than the client's 10
+        assert login(own, email).status_code == 303
+        own.post("/organiser/logout", data={"csrf_token": csrf_token(own.get("/organiser/").text)})
+    assert login(app.test_client(), email).status_code == 303  # a new browser too
+    statuses = [
+        login(client_from(app, f"203.0.113.{i}"), email, "wrong password!!").status_code
+        for i in range(6)
+    ]
+    assert statuses == [401] * 5 + [429]  # failures still count
 
 
 def test_one_client_trying_many_accounts_is_refused(app, client):
@@ -371,7 +387,7 @@ def test_a_shift_another_organiser_removed_meanwhile_answers_not_found(
         db.session.commit()
     client = signed_in("organiser", [event])
     html = client.get(f"/organiser/shifts/{leaflets}/remove").get_data(as_text=True)
-    refuse = volunteers.remove_shift
+    refuse = shift_editing.remove_shift
 
     def removed_by_someone_else(shift, confirmed=True):
         with app.app_context():  # another organiser's request, committed first
@@ -379,7 +395,7 @@ def test_a_shift_another_organiser_removed_meanwhile_answers_not_found(
 
             refuse(db.session.get(Shift, shift.id))
             db.session.commit()
-        raise volunteers.NeedsConfirmation()
+        raise shift_editing.NeedsConfirmation()
 
     removals = volunteer_roles._REMOVALS
     monkeypatch.setitem(
@@ -518,8 +534,8 @@ def test_a_sign_up_after_the_organiser_looked_still_needs_confirmation(ctx, make
         db.session.get(Event, event.id), email="late@example.org", shift_ids=[leaflets]
     )
     db.session.commit()
-    with pytest.raises(volunteers.NeedsConfirmation):
-        volunteers.remove_shift(db.session.get(Shift, leaflets), confirmed=False)
+    with pytest.raises(shift_editing.NeedsConfirmation):
+        shift_editing.remove_shift(db.session.get(Shift, leaflets), confirmed=False)
 
 
 def test_a_cancelled_shift_email_strikes_it_from_calendars(
@@ -539,7 +555,7 @@ def test_a_cancelled_shift_email_strikes_it_from_calendars(
     with app.app_context():
         from vigil.models import Shift
 
-        volunteers.remove_shift(db.session.get(Shift, leaflets))
+        shift_editing.remove_shift(db.session.get(Shift, leaflets))
         db.session.commit()
     _, confirmation, cancelled = sent_mail(app)
     (first,) = icalendar.Calendar.from_ical(
@@ -565,7 +581,7 @@ def test_people_whose_shift_was_removed_show_on_the_roster(app, make_event, make
             name="Without Shift",
         )
         db.session.commit()
-        volunteers.remove_shift(db.session.get(Shift, leaflets))
+        shift_editing.remove_shift(db.session.get(Shift, leaflets))
         db.session.commit()
     client = signed_in("organiser", [event])
     html = client.get(f"/organiser/events/{event.slug}/roster").get_data(as_text=True)
@@ -834,6 +850,14 @@ def test_message_is_previewed_with_its_count_then_sent_once(app, make_event, mak
     preview = client.post(url, data=data).get_data(as_text=True)
     assert "This goes to 2 people." in preview and "&lt;b&gt;Stay warm&lt;/b&gt;" in preview
     assert sent_mail(app) == []  # a preview sends nothing
+    previewed = re.search(r'name="previewed" type="hidden" value="([0-9a-f]+)"', preview).group(1)
+    data["previewed"] = previewed
+    # Changed after the preview (another audience, another subject): shown again, not sent.
+    changed = client.post(
+        url, data={**data, "audience": "updates", "subject": "Unseen", "confirm": "y"}
+    )
+    assert changed.status_code == 200 and "nothing was sent" in changed.text
+    assert "This goes to 1 person." in changed.text and sent_mail(app) == []
     assert client.post(url, data={**data, "confirm": "y"}).status_code == 303
     assert client.post(url, data={**data, "confirm": "y"}).status_code == 303  # sent twice
     mails = sent_mail(app)

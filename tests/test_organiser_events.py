@@ -167,7 +167,7 @@ def test_cancelling_asks_with_the_count_then_emails_and_publishing_again_tells_t
     client = signed_in(events=[event])
     url = "/organiser/events/called-off/cancel"
     page = client.get(url).get_data(as_text=True)
-    assert "2 people have an RSVP and will be emailed that the event is cancelled." in page
+    assert "2 people (with an RSVP or a shift) will be emailed that the event is cancelled." in page
     refused = client.post(url, data={"csrf_token": csrf_token(page)})
     assert refused.status_code == 422 and "Tick the box to confirm." in refused.get_data(True)
     assert stored(app, "called-off").status == EventStatus.PUBLISHED
@@ -178,13 +178,13 @@ def test_cancelling_asks_with_the_count_then_emails_and_publishing_again_tells_t
     assert outbox_kinds(app) == ["event_cancelled", "event_cancelled"]
     again = "/organiser/events/called-off/publish"
     page = client.get(again).get_data(as_text=True)
-    assert "2 people have an RSVP and will be emailed that the event is on again." in page
+    assert "2 people (with an RSVP or a shift) will be emailed that the event is on again." in page
     assert (
         client.post(again, data={"csrf_token": csrf_token(page), "confirm": "y"}).status_code == 303
     )
     reinstated = stored(app, "called-off")
     assert reinstated.status == EventStatus.PUBLISHED and reinstated.sequence == 2
-    assert outbox_kinds(app).count("event_changed") == 2
+    assert outbox_kinds(app).count("event_reinstated") == 2  # "back on", not "changed"
     assert audited(app) == [("cancel event", 2), ("reinstate event", 2)]
 
 

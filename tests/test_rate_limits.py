@@ -134,6 +134,19 @@ def test_no_answer_tells_how_often_an_address_was_sent(default_limits, make_even
         assert response.headers["Location"] == fresh.headers["Location"]
 
 
+def test_a_form_without_an_address_says_so_and_is_never_refused(default_limits, make_event):
+    """Posts without an address all looked like one address to the old limit: after
+    five of them site-wide, a newcomer who forgot theirs was told to wait 50 minutes."""
+    event = make_event()
+    for i in range(8):
+        newcomer = client_from(default_limits, f"198.51.100.{i}")
+        response = rsvp(newcomer, event, "", name=f"Typed name {i}")
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert 'id="email-error"' in page and f'value="Typed name {i}"' in page
+    assert stored(default_limits, Rsvp) == 0
+
+
 def test_volunteer_sign_ups_from_one_address_are_never_refused(
     default_limits, make_event, make_roles
 ):

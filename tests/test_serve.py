@@ -23,6 +23,7 @@ def test_serve_takes_an_rsvp_and_writes_its_email_into_the_instance_folder(tmp_p
     env = {**os.environ, "VIGIL_INSTANCE_PATH": str(instance), "VIGIL_MAIL_POLL_SECONDS": "0.2"}
     env.pop("MAIL_SERVER", None)
     env.pop("DATABASE_URL", None)
+    env.pop("VIGIL_BASE_URL", None)
     flask = [sys.executable, "-m", "flask", "--app", "vigil"]
     for command in (["db", "upgrade"], ["seed"]):
         subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -63,7 +64,8 @@ def test_serve_takes_an_rsvp_and_writes_its_email_into_the_instance_folder(tmp_p
         assert "To: serve@example.org" in content
         assert "Subject: You have a place" in content
         message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
-        token = re.search(r"/rsvp/([A-Za-z0-9_-]{20,})", text_body(message)).group(1)
+        # the link follows the port served on (not the default 5000)
+        token = re.search(rf"{base}/rsvp/([A-Za-z0-9_-]{{20,}})", text_body(message)).group(1)
         response = opener.open(f"{base}/rsvp/{token}", timeout=5)
         assert response.headers["Server"].strip() == "Vigil"  # no versions for attackers
         page = response.read().decode()

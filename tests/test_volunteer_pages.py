@@ -275,3 +275,38 @@ def test_new_known_and_script_sign_ups_get_the_same_answer_and_pages(app, make_e
     with app.app_context():
         statuses = sorted(db.session.scalars(select(VolunteerSignup.status)))
     assert statuses == ["active", "pending", "pending"]
+
+
+def test_a_volunteer_changes_their_details_on_the_private_page(app, client, make_event, make_roles):
+    """Name, languages, phone and notes, shown and changeable; a role that needs a phone
+    keeps needing it, and a refused change keeps what was typed."""
+    event = make_event()
+    (before, _), (leaflets,) = make_roles(event)
+    volunteer(client, event, [before], phone="+44 7700 900111", languages="English")
+    manage, _ = links_in(sent_mail(app)[0])
+    submit(client, manage, manage, {"action": "confirm"})
+    page = client.get(manage).text
+    assert 'value="Lin"' in page and 'value="English"' in page and "+44 7700 900111" in page
+    assert_unique_ids(page)
+    form = {
+        "action": "details",
+        "details-csrf_token": csrf_token(page),  # the form's own field, as a browser sends it
+        "details-name": "Lin W.",
+        "details-languages": "English, Cantonese",
+        "details-phone": "",
+        "details-notes": "Arriving at 10:30",
+    }
+    refused = client.post(manage, data=form)
+    assert refused.status_code == 422 and "needs a phone number" in refused.text
+    assert 'value="Lin W."' in refused.text  # what was typed stays
+    saved = client.post(manage, data={**form, "details-phone": "+44 7700 900222"})
+    assert saved.status_code == 303
+    assert "Your details have been saved." in client.get(manage).text
+    with app.app_context():
+        signup = db.session.scalar(select(VolunteerSignup))
+        assert (signup.name, signup.languages, signup.phone, signup.notes) == (
+            "Lin W.",
+            "English, Cantonese",
+            "+44 7700 900222",
+            "Arriving at 10:30",
+        )

@@ -197,6 +197,8 @@ def test_shift_reminders_go_once_per_person_per_shift(ctx, app, runner, make_eve
     again = runner.invoke(args=["mail", "send-reminders"])
     assert "shift reminders queued: 0" in again.output
     reminders = [m for m in sent_mail(app) if m["Subject"].startswith("Reminder, your shift")]
+    # The shifts start within hours, not "tomorrow": the subject names the day and time.
+    assert all("tomorrow" not in m["Subject"] and " on " in m["Subject"] for m in reminders)
     assert sorted(m["To"] for m in reminders) == ["a@example.org", "a@example.org", "b@example.org"]
 
 

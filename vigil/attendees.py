@@ -33,9 +33,12 @@ def _rsvps(event: Event, *conditions) -> list[Rsvp]:
     )
 
 
-def notify_event_changed(event: Event) -> int:
-    """Email every active RSVP the new time or place, with the updated calendar file."""
-    count = sum(emails.queue_event_changed(r) for r in _rsvps(event, Rsvp.status.in_(ACTIVE)))
+def notify_event_changed(event: Event, before: dict | None = None) -> int:
+    """Email every active RSVP the new time or place (beside `before`, the old ones),
+    with the updated calendar file; without `before`, that the event is back on."""
+    count = sum(
+        emails.queue_event_changed(r, before) for r in _rsvps(event, Rsvp.status.in_(ACTIVE))
+    )
     log.info("event changed event=%s sequence=%s notified=%d", event.id, event.sequence, count)
     return count
 

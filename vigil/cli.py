@@ -1,6 +1,7 @@
 """Operator commands: `flask --app vigil seed`, `events import`, `mail ...`, `serve`."""
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -137,6 +138,11 @@ def serve_command(host: str, port: int):
     within seconds. With MAIL_SERVER set, run `flask --app vigil mail work` beside it.
     """
     app = current_app._get_current_object()
+    if "VIGIL_BASE_URL" not in os.environ:
+        # Links in emails lead where this serves, not to the default port.
+        everywhere = ("0.0.0.0", "::", "")  # noqa: S104 - compared with, not bound to
+        shown = "127.0.0.1" if host in everywhere else host
+        app.config["VIGIL_BASE_URL"] = f"http://{shown}:{port}"
     _log_to_stderr()
     stop = threading.Event()
     if not app.config.get("MAIL_SERVER"):

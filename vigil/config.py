@@ -107,6 +107,9 @@ def load_config(instance_path: str) -> dict:
         # back cost every POST a second trip to the store. A 429 says Retry-After
         # (throttling.py).
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Counted with a number per window, which a succeeded log-in can give back
+        # (throttling.refund_this_attempt).
+        "RATELIMIT_STRATEGY": "fixed-window",
         "VIGIL_LOGIN_LIMIT_PER_CLIENT": os.environ.get(
             "VIGIL_LOGIN_LIMIT_PER_CLIENT", "10 per minute;50 per hour"
         ),

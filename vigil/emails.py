@@ -17,7 +17,7 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 
 from . import people
-from .dates import format_span
+from .dates import format_moment, format_span
 from .event_calendar import attachment_for, cancelled_shift_attachment, shifts_attachment
 from .extensions import db
 from .links import external_url
@@ -105,6 +105,9 @@ def render(message: Claimed) -> tuple[Claimed, list[people.NewLink]]:
         "when": format_span(event.starts_at, event.ends_at, event.timezone),
         "event_url": external_url("events.show", slug=event.slug),
         "manage_url": manage_url,
+        # Only a message sent because the person asked for updates may say that
+        # unticking them stops it: essential news comes whatever they chose.
+        "optional": spec["optional"],
         **spec["extra"],
     }
     if model is Rsvp:
@@ -225,17 +228,29 @@ def queue_rsvp_promoted(rsvp: Rsvp) -> None:
     _about_the_rsvp(rsvp, "rsvp_promoted", subject, "rsvp_promoted", calendar=True)
 
 
-def _about_the_event(rsvp: Rsvp, kind: str, subject: str, once_per: str) -> bool:
+def _about_the_event(
+    rsvp: Rsvp, kind: str, subject: str, once_per: str, extra: dict | None = None, key=None
+) -> bool:
     """News of the event itself, with its calendar file, told once per `once_per`."""
-    key = f"{kind}:{once_per}"
-    return _to_attendee(rsvp, kind=kind, key=key, subject=subject, template=kind, calendar=True)
+    key = key or f"{kind}:{once_per}"
+    return _to_attendee(
+        rsvp, kind=kind, key=key, subject=subject, template=kind, calendar=True, extra=extra
+    )
 
 
-def queue_event_changed(rsvp: Rsvp) -> bool:
+def queue_event_changed(rsvp: Rsvp, before: dict | None = None) -> bool:
+    """A move, with `before` (the old time and place) to show beside the new; without
+    it, the event is back on after a cancellation. Once per version of the event."""
     event = rsvp.event
-    subject = _("Changed time or place: %(title)s", title=event.title)
     once_per = f"{event.id}:{event.sequence}:{rsvp.id}"
-    return _about_the_event(rsvp, "event_changed", subject, once_per)
+    key = f"event_changed:{once_per}"
+    if before is None:
+        subject = _("Back on: %(title)s", title=event.title)
+        return _about_the_event(rsvp, "event_reinstated", subject, once_per, key=key)
+    subject = _("Changed time or place: %(title)s", title=event.title)
+    return _about_the_event(
+        rsvp, "event_changed", subject, once_per, extra={"before": before}, key=key
+    )
 
 
 def queue_event_cancelled(rsvp: Rsvp) -> bool:
@@ -346,10 +361,34 @@ def _about_a_shift(
     )
 
 
+_EVENT_NEWS = {
+    "cancelled": ("volunteer_event_cancelled", "Cancelled: %(title)s"),
+    "moved": ("volunteer_event_changed", "Changed time or place: %(title)s"),
+    "reinstated": ("volunteer_event_reinstated", "Back on: %(title)s"),
+}
+
+
+def queue_volunteer_event_news(signup: VolunteerSignup, what: str, before: dict | None) -> bool:
+    """The event was cancelled, moved or reinstated: the volunteer's shifts as they are
+    now (struck out in calendars when the event is cancelled), once per change."""
+    event = signup.event
+    kind, subject = _EVENT_NEWS[what]
+    return _to_volunteer(
+        signup,
+        kind=kind,
+        key=f"{kind}:{event.id}:{event.sequence}:{signup.id}",
+        subject=_(subject, title=event.title),
+        template="volunteer_event_news",
+        extra={"what": what, "before": before},
+    )
+
+
 def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
     """Keyed by the start time, so a shift moved to a new time gets a new reminder."""
     names = {"role": shift.role.name, "title": signup.event.title}
-    subject = _("Reminder, your shift tomorrow: %(role)s, %(title)s", **names)
+    # Named by its moment, not "tomorrow": it may be tonight, or in an hour.
+    names["when"] = format_moment(shift.starts_at, signup.event.timezone)
+    subject = _("Reminder, your shift on %(when)s: %(role)s, %(title)s", **names)
     once_per = f":{int(shift.starts_at.timestamp())}"
     return _about_a_shift(signup, shift, "shift_reminder", subject, once_per, calendar=False)
 

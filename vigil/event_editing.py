@@ -19,7 +19,18 @@ from .event_rules import LOCAL_TIMES, EventRulesBroken, Problem, check_event
 from .events import TIME_AND_PLACE_FIELDS
 from .extensions import db
 from .local_time import next_anniversary, to_local
-from .models import Event, EventStatus, Organiser, OrganiserRole, Role, Rsvp, Shift, utcnow
+from .models import (
+    Event,
+    EventStatus,
+    Organiser,
+    OrganiserRole,
+    Role,
+    Rsvp,
+    Shift,
+    SignupStatus,
+    VolunteerSignup,
+    utcnow,
+)
 from .organisers import add_member
 
 # Fields an organiser edits on the event form; status has actions of its own.
@@ -94,10 +105,17 @@ def local_values(event: Event) -> dict:
 
 
 def people_to_tell(event: Event) -> int:
-    """Confirmed and waitlisted RSVPs: who hears of a move or a cancellation."""
-    return db.session.scalar(
+    """Confirmed and waitlisted RSVPs and confirmed volunteers: who hears of a move or
+    a cancellation."""
+    attendees = db.session.scalar(
         select(func.count()).where(Rsvp.event_id == event.id, Rsvp.status.in_(ACTIVE))
     )
+    volunteers = db.session.scalar(
+        select(func.count()).where(
+            VolunteerSignup.event_id == event.id, VolunteerSignup.status == SignupStatus.ACTIVE
+        )
+    )
+    return attendees + volunteers
 
 
 def emails_if_saved(event: Event, columns: dict) -> int:
@@ -120,9 +138,10 @@ def create_event(columns: dict, creator: Organiser) -> Event:
     return event
 
 
-def save_event(event: Event, columns: dict) -> int:
-    """Store the changes; returns how many people were emailed about a move."""
-    return update_event(event, columns).notified
+def save_event(event: Event, columns: dict, move_shifts: bool = True) -> int:
+    """Store the changes, the shifts moving with the start unless `move_shifts` is off;
+    returns how many attendees were emailed about a move."""
+    return update_event(event, columns, move_shifts=move_shifts).notified
 
 
 def duplicate_values(source: Event, today: date) -> dict:

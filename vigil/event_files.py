@@ -264,7 +264,7 @@ def store_event(columns: dict) -> ImportResult:
         _store_roles(event, roles)
         db.session.flush()
         return ImportResult(columns["slug"], "created")
-    update = update_event(event, columns)
+    update = update_event(event, columns, move_shifts=False)  # the file says where they are
     _store_roles(event, roles)
     db.session.flush()
     return ImportResult(columns["slug"], "updated" if update.changed else "unchanged")
@@ -275,6 +275,9 @@ def import_events(path: Path) -> list[ImportResult]:
 
 
 SEED_FILE = Path(__file__).parent / "data" / "human-rights-day-2017.toml"
+# The copy's description: the 2017 facts with their dates, since the 2017 text says
+# "this past autumn" and "four months ago", which are wrong on any later date.
+ANNIVERSARY_DESCRIPTION = Path(__file__).parent / "data" / "human-rights-day-anniversary.txt"
 
 
 def seed(today: date) -> list[ImportResult]:
@@ -283,4 +286,5 @@ def seed(today: date) -> list[ImportResult]:
     copy = next_anniversary(original, today)
     if copy["ends_at"] <= datetime.now(UTC):
         copy = next_anniversary(original, today + timedelta(days=1))
+    copy["description"] = ANNIVERSARY_DESCRIPTION.read_text(encoding="utf-8").strip()
     return [store_event(original), store_event(copy)]

@@ -107,6 +107,18 @@ def address_is_quiet(address: str) -> bool:
     return quiet
 
 
+def refund_this_attempt(*kinds: str) -> None:
+    """Give back what this request counted against the limits whose keys start with
+    one of `kinds`: for a log-in that succeeded. Every attempt is counted before the
+    password is checked (so parallel guesses cannot outrun the limit); refunded
+    afterwards, only failures are left counted, and an organiser who logs in again
+    and again on the day is never refused. Fixed windows (the configured strategy)
+    count with a number, which takes a negative step."""
+    for counted in limiter.current_limits:
+        if any(str(arg).startswith(kinds) for arg in counted.request_args):
+            limiter.limiter.hit(counted.limit, *counted.request_args, cost=-1)
+
+
 def init_throttling(app: Flask) -> None:
     """Bind the limiter, with its per-request hooks skipped for page views.
 

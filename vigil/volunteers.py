@@ -1,9 +1,10 @@
-"""Volunteers: roles and shifts, sign-ups, changes, withdrawal, shift reminders.
+"""Volunteers: sign-ups, confirming them, their changes, withdrawal, shift reminders.
 
 Every function that fills or frees a place locks the event first (as RSVPs do),
-so a shift's capacity is exact however many people sign up at once. What a
-sign-up shares with an RSVP lives in `people`; rosters in `rosters`. Functions
-add and flush; the caller commits once.
+so a shift's capacity is exact however many people confirm at once. What a
+sign-up shares with an RSVP lives in `people`; rosters in `rosters`; organisers'
+changes to roles and shifts in `shift_editing`. Functions add and flush; the
+caller commits once.
 """
 
 import logging
@@ -20,7 +21,6 @@ from . import emails, people
 from .dates import format_span
 from .errors import VigilError
 from .event_calendar import cancelled_entry
-from .event_rules import shift_problems
 from .events import is_live, lock_event
 from .extensions import db
 from .models import (
@@ -146,7 +146,7 @@ def _check_phone(shifts: list[Shift], phone: str | None) -> None:
         )
 
 
-def _needed_phone(shifts: list[Shift], phone: str | None) -> str | None:
+def needed_phone(shifts: list[Shift], phone: str | None) -> str | None:
     """A phone number is kept only while a role the person has needs one."""
     if any(s.role.needs_phone for s in shifts):
         return (phone or "").strip() or None
@@ -207,7 +207,7 @@ def sign_up(
         link_kinds=emails.VOLUNTEER_LINK_KINDS,
         now=now,
         name=(name or "").strip() or None,
-        phone=_needed_phone(shifts, phone),
+        phone=needed_phone(shifts, phone),
         languages=(languages or "").strip() or None,
         notes=(notes or "").strip() or None,
         status=SignupStatus.PENDING,
@@ -249,7 +249,7 @@ def confirm_signup(signup: VolunteerSignup, now: datetime | None = None) -> list
             signup.assignments.remove(assignment)
     signup.status = SignupStatus.ACTIVE
     signup.confirm_by = None
-    signup.phone = _needed_phone(current_shifts(signup), signup.phone)
+    signup.phone = needed_phone(current_shifts(signup), signup.phone)
     signup.updated_at = now
     db.session.flush()
     emails.queue_volunteer_confirmation(signup, missed)
@@ -307,7 +307,7 @@ def add_shifts(
     phone = (phone or "").strip() or signup.phone
     _check_phone(shifts, phone)
     signup.assignments.extend(ShiftAssignment(shift=s, created_at=now) for s in shifts)
-    signup.phone = _needed_phone(current_shifts(signup), phone)
+    signup.phone = needed_phone(current_shifts(signup), phone)
     signup.updated_at = now
     db.session.flush()
     emails.queue_volunteer_changed(signup)
@@ -329,10 +329,39 @@ def drop_shift(signup: VolunteerSignup, shift_id: int, now: datetime | None = No
         )
     struck = cancelled_entry(signup, assignment.shift)
     signup.assignments.remove(assignment)
-    signup.phone = _needed_phone(current_shifts(signup), signup.phone)
+    signup.phone = needed_phone(current_shifts(signup), signup.phone)
     signup.updated_at = now
     db.session.flush()
     emails.queue_volunteer_changed(signup, struck=(struck,))
+
+
+def update_details(
+    signup: VolunteerSignup,
+    *,
+    name: str | None,
+    languages: str | None,
+    phone: str | None,
+    notes: str | None,
+    now: datetime | None = None,
+) -> bool:
+    """Change what the person told the coordinator. A phone number is kept only while a
+    role they hold needs one, and such a role cannot lose it. Returns whether anything
+    changed. Raises ShiftProblem (phone) or VolunteeringClosed."""
+    now = now or utcnow()
+    event = people.lock(signup)
+    _ensure_open(event, now)
+    shifts = current_shifts(signup)
+    _check_phone(shifts, phone)
+    before = (signup.name, signup.languages, signup.phone, signup.notes)
+    signup.name = (name or "").strip() or None
+    signup.languages = (languages or "").strip() or None
+    signup.phone = needed_phone(shifts, phone)
+    signup.notes = (notes or "").strip() or None
+    if before == (signup.name, signup.languages, signup.phone, signup.notes):
+        return False
+    signup.updated_at = now
+    db.session.flush()
+    return True
 
 
 def withdraw(signup: VolunteerSignup) -> None:
@@ -365,123 +394,3 @@ def send_shift_reminders(now: datetime | None = None, within=timedelta(hours=24)
     count = sum(emails.queue_shift_reminder(a.signup, a.shift) for a in assignments)
     log.info("shift reminders queued=%d", count)
     return count
-
-
-# ---------------------------------------------------------------- organisers' changes
-
-
-def add_role(event: Event, **fields) -> Role:
-    position = len(event_roles(event))
-    role = Role(event=event, position=position, **fields)
-    db.session.add(role)
-    db.session.flush()
-    return role
-
-
-def update_role(role: Role, **fields) -> None:
-    for key, value in fields.items():
-        setattr(role, key, value)
-    db.session.flush()
-
-
-def _check_times(starts_at: datetime, ends_at: datetime) -> None:
-    problems = shift_problems(starts_at, ends_at)
-    if problems:
-        raise ShiftProblem(problems[0].message, field=problems[0].field)
-
-
-def add_shift(role: Role, **fields) -> Shift:
-    """`fields`: starts_at, ends_at, capacity, and optionally meeting_point and note."""
-    _check_times(fields["starts_at"], fields["ends_at"])
-    shift = Shift(role=role, **fields)
-    db.session.add(shift)
-    db.session.flush()
-    return shift
-
-
-def update_shift(shift: Shift, *, starts_at, ends_at, capacity, meeting_point="", note=None) -> int:
-    """Change a shift; people on it are emailed when its time or meeting point moves.
-
-    Capacity cannot go below the people already on it. Returns how many were told.
-    """
-    lock_event(shift.role.event)
-    _check_times(starts_at, ends_at)
-    people = people_on(shift)
-    if capacity < len(people):
-        raise ShiftProblem(
-            _(
-                "%(count)d people are on this shift: the capacity cannot be lower.",
-                count=len(people),
-            ),
-            field="capacity",
-        )
-    moved = (starts_at, ends_at, meeting_point) != (
-        shift.starts_at,
-        shift.ends_at,
-        shift.meeting_point,
-    )
-    shift.starts_at, shift.ends_at = starts_at, ends_at
-    shift.capacity, shift.meeting_point, shift.note = capacity, meeting_point, note
-    if moved:
-        shift.sequence += 1
-    db.session.flush()
-    if not moved:
-        return 0
-    for signup in people:
-        signup.updated_at = utcnow()
-        db.session.flush()
-        emails.queue_volunteer_changed(signup)
-    return len(people)
-
-
-def people_on(shift: Shift) -> list[VolunteerSignup]:
-    """Confirmed people on the shift; pending sign-ups only asked for it."""
-    return list(
-        db.session.scalars(
-            select(VolunteerSignup)
-            .join(ShiftAssignment, ShiftAssignment.signup_id == VolunteerSignup.id)
-            .where(
-                ShiftAssignment.shift_id == shift.id,
-                VolunteerSignup.status == SignupStatus.ACTIVE,
-            )
-            .order_by(VolunteerSignup.id)
-        )
-    )
-
-
-class NeedsConfirmation(VigilError):
-    message = _l("People are on this shift now: confirm that they should be emailed.")
-    status_code = 422
-
-
-def remove_shift(shift: Shift, confirmed: bool = True) -> int:
-    """Delete a shift; everyone on it is emailed that it was cancelled. Returns how many.
-
-    Without `confirmed`, refuses (NeedsConfirmation) if anyone is on it: counted under
-    the lock, so a sign-up that arrived after the organiser looked is not missed.
-    """
-    lock_event(shift.role.event)
-    people = people_on(shift)
-    if people and not confirmed:
-        raise NeedsConfirmation()
-    for signup in people:
-        emails.queue_shift_cancelled(signup, shift)
-    db.session.delete(shift)
-    db.session.flush()
-    for signup in people:
-        db.session.refresh(signup)
-        signup.phone = _needed_phone(current_shifts(signup), signup.phone)
-    log.info("shift removed shift=%s notified=%d", shift.id, len(people))
-    return len(people)
-
-
-def remove_role(role: Role, confirmed: bool = True) -> int:
-    """Delete a role and its shifts, telling everyone on them. Returns how many were told."""
-    lock_event(role.event)
-    if not confirmed and any(people_on(shift) for shift in role.shifts):
-        raise NeedsConfirmation()
-    told = sum(remove_shift(shift) for shift in list(role.shifts))
-    db.session.expire(role, ["shifts"])  # already deleted, one by one, above
-    db.session.delete(role)
-    db.session.flush()
-    return told

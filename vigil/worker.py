@@ -96,11 +96,13 @@ def _cannot_render(exc: Exception) -> str:
 
 
 def deliver_batch(transport, settings: WorkerSettings) -> Counter:
-    """Claim one batch, render it, deliver it over one connection, then record every
-    outcome at once.
+    """Claim one batch, render it, and deliver it over one connection, recording each
+    message's outcome as soon as it is known.
 
-    Outcomes are written in one short transaction after sending, so no database lock
-    is held while the mail server is talking. Returns counts by outcome.
+    Each outcome is its own short transaction, written between sends, so no
+    database lock is held while the mail server is talking, and a worker killed
+    half-way sends again at most the one message it was sending. Returns counts
+    by outcome.
     """
     batch = outbox.claim_due(settings.batch_size, settings.lease, settings.retry.max_attempts)
     db.session.commit()  # the claim stands before anything is sent
@@ -110,7 +112,16 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
     # worker can reclaim a message this one is still delivering.
     lease = settings.lease.total_seconds()
     deadline = time.monotonic() + lease - min(2 * settings.timeout, lease / 2)
-    ready, outcomes = render_batch(batch)
+    ready, refused = render_batch(batch)
+    outcomes: list[outbox.Outcome] = []
+
+    def record(*these: outbox.Outcome) -> None:
+        if these:
+            outbox.settle(list(these), settings.retry)
+            db.session.commit()
+            outcomes.extend(these)
+
+    record(*refused)
     done = 0  # messages of `ready` with an outcome
     try:
         with transport.session() as send:
@@ -120,22 +131,20 @@ def deliver_batch(transport, settings: WorkerSettings) -> Counter:
                 try:
                     send(message, build_message(message))
                 except PermanentFailure as exc:
-                    outcomes.append(outbox.Outcome(message, "failed", str(exc)))
+                    outcome = outbox.Outcome(message, "failed", str(exc))
                 except TemporaryFailure as exc:
-                    outcomes.append(outbox.Outcome(message, "retry", str(exc)))
+                    outcome = outbox.Outcome(message, "retry", str(exc))
                 except Exception as exc:  # a message that cannot be built or encoded
-                    reason = f"unexpected {type(exc).__name__}"
-                    outcomes.append(outbox.Outcome(message, "failed", reason))
+                    outcome = outbox.Outcome(message, "failed", f"unexpected {type(exc).__name__}")
                 else:
-                    outcomes.append(outbox.Outcome(message, "sent"))
+                    outcome = outbox.Outcome(message, "sent")
+                record(outcome)
                 done += 1
     except TemporaryFailure as exc:  # no connection at all: the rest of the batch waits
         log.warning("mail server unavailable (%s)", exc)
-        outcomes += [outbox.Outcome(m, "retry", str(exc)) for m in ready[done:]]
+        record(*(outbox.Outcome(m, "retry", str(exc)) for m in ready[done:]))
         done = len(ready)
-    outcomes += [outbox.Outcome(m, "released") for m in ready[done:]]
-    outbox.settle(outcomes, settings.retry)
-    db.session.commit()
+    record(*(outbox.Outcome(m, "released") for m in ready[done:]))
     for outcome in outcomes:
         if outcome.result in ("failed", "retry"):
             log.info(

@@ -1,6 +1,8 @@
 """The organisers' forms about attendees: finding them, checking them in, adding a
 walk-up, and writing to them."""
 
+import hashlib
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -121,4 +123,11 @@ class MessageForm(VigilForm):
     )
     # One id per message being written: the same form sent twice sends nothing twice.
     key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    # The digest of what was previewed: a message changed since is previewed again.
+    previewed = HiddenField(validators=[Length(max=64)])
     confirm = BooleanField(_l("Send it now"))
+
+    def digest(self) -> str:
+        """What the preview showed: audience, subject and text."""
+        shown = "\x1f".join((self.audience.data, self.subject.data or "", self.body.data or ""))
+        return hashlib.sha256(shown.encode()).hexdigest()

@@ -110,6 +110,15 @@ class EventForm(VigilForm):
     )
     rsvp_opens = local_time_field(_l("RSVPs open (optional)"))
     rsvp_closes = local_time_field(_l("RSVPs close (optional)"))
+    shifts_follow = SelectField(
+        _l("If the start time changes, the volunteer shifts"),
+        description=_l("Volunteers are emailed their shifts as they are after the change."),
+        choices=[
+            SelectChoice("move", _l("Move with the event (by as much as its start)")),
+            SelectChoice("keep", _l("Stay at their times")),
+        ],
+        default="move",
+    )
     confirm_by_email = SelectField(
         _l("Who confirms their RSVP by email"),
         description=_l(

@@ -139,8 +139,9 @@ class ShiftChoiceMixin:
     )
 
 
-class VolunteerForm(ConsentMixin, ShiftChoiceMixin, VigilForm):
-    email = email_field(_l("For your confirmation, your shifts and a private link to change them."))
+class VolunteerDetailsMixin:
+    """What a volunteer tells the coordinator, at sign-up and on their private page."""
+
     name = StringField(
         _l("Name or pseudonym (optional)"),
         description=_l("What the coordinator should call you on the day."),
@@ -159,6 +160,29 @@ class VolunteerForm(ConsentMixin, ShiftChoiceMixin, VigilForm):
         filters=[strip],
         validators=[Optional(), Length(max=m.NOTES_MAX), no_control_characters(True)],
     )
+
+
+class VolunteerForm(ConsentMixin, ShiftChoiceMixin, VolunteerDetailsMixin, VigilForm):
+    email = email_field(_l("For your confirmation, your shifts and a private link to change them."))
+
+
+class VolunteerDetailsForm(VolunteerDetailsMixin, VigilForm):
+    """On the private page beside the add-shifts form: its fields are named
+    details-…, so the two phone fields keep ids of their own."""
+
+    phone = ShiftChoiceMixin.phone
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "details")
+        super().__init__(*args, **kwargs)
+
+    def details(self) -> dict:
+        return {
+            "name": self.name.data,
+            "languages": self.languages.data,
+            "phone": self.phone.data,
+            "notes": self.notes.data,
+        }
 
 
 class AddShiftsForm(ShiftChoiceMixin, VigilForm):

@@ -12,7 +12,13 @@ from ..event_calendar import shifts_file
 from ..events import is_live
 from ..extensions import db
 from ..forms.base import CsrfOnlyForm, invalid_status
-from ..forms.people import AddShiftsForm, DropShiftForm, VolunteerForm, WithdrawForm
+from ..forms.people import (
+    AddShiftsForm,
+    DropShiftForm,
+    VolunteerDetailsForm,
+    VolunteerForm,
+    WithdrawForm,
+)
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
 from ..public_state import event_state
@@ -129,6 +135,7 @@ def render_manage(
     token: str,
     *,
     add=None,
+    details=None,
     withdraw=None,
     error=None,
     feed_url=None,
@@ -144,6 +151,7 @@ def render_manage(
         mine=mine,
         roles=shift_rows(event, exclude=mine),
         add=add or AddShiftsForm(formdata=None),
+        details=details or VolunteerDetailsForm(formdata=None, obj=signup),
         drop=DropShiftForm(formdata=None),
         button=CsrfOnlyForm(formdata=None),
         withdraw=withdraw or WithdrawForm(formdata=None),
@@ -198,6 +206,12 @@ ACTIONS = {
         lambda signup, form: volunteers.add_shifts(signup, form.shifts.data, phone=form.phone.data),
         lambda signup: _("Your new shifts are booked. We have emailed you the details."),
         slot="add",
+    ),
+    "details": Action(
+        VolunteerDetailsForm,
+        lambda signup, form: volunteers.update_details(signup, **form.details()),
+        lambda signup: _("Your details have been saved."),
+        slot="details",
     ),
     "drop": Action(
         DropShiftForm,

@@ -25,7 +25,7 @@ from ...extensions import db, limiter
 from ...forms.accounts import CodeForm, LoginForm
 from ...forms.base import CsrfOnlyForm, invalid_status
 from ...models import Organiser
-from ...throttling import account_key, client_key
+from ...throttling import account_key, client_key, refund_this_attempt
 from .access import Need, bp, organiser_view
 
 PENDING = "two_step_pending"
@@ -133,6 +133,7 @@ def login():
                 form=form,
                 error=_("That email and password do not match an active account."),
             ), 401
+        refund_this_attempt("login:", "device:")  # only failures stay counted
         if two_factor.is_enabled(organiser):
             db.session.commit()
             return _begin_two_step(organiser)  # the code, then logged in
@@ -157,6 +158,7 @@ def login_code():
         if not form.validate_on_submit():
             status = invalid_status(form)
         elif two_factor.verify(organiser, form.code.data):
+            refund_this_attempt("two-step:")
             audit.record(organiser, "log in")
             db.session.commit()
             complete_log_in(organiser)

@@ -104,7 +104,9 @@ def edit_event(event: Event):
     if to_email and not form.confirm.data:
         return _render_form(form, event, to_email=to_email)
     with organiser_change(IntegrityError) as change:
-        notified = event_editing.save_event(event, columns)
+        notified = event_editing.save_event(
+            event, columns, move_shifts=form.shifts_follow.data != "keep"
+        )
         change.audit("edit event", event, rows=notified or None)
     if change.refusal:
         _slug_taken(form)  # the event is read afresh, as stored, for the page

@@ -24,9 +24,13 @@ def message(event: Event):
     form = MessageForm()
     if not form.validate_on_submit():
         return _render_message(event, form, status=invalid_status(form))
-    if not form.confirm.data:
+    changed = form.confirm.data and form.previewed.data != form.digest()
+    if not form.confirm.data or changed:
+        # What is sent is exactly what was previewed: anything changed since (the
+        # audience, the subject, the text) is shown again before it can go.
         count = len(attendees.message_recipients(event, form.audience.data))
-        return _render_message(event, form, preview=True, count=count)
+        form.previewed.data = form.digest()
+        return _render_message(event, form, preview=True, count=count, changed=changed)
     sent = attendees.message_attendees(
         event,
         subject=form.subject.data,
@@ -42,7 +46,12 @@ def message(event: Event):
     return redirect(url_for("organiser.dashboard"), code=303)
 
 
-def _render_message(event, form, preview=False, count=0, status=200):
+def _render_message(event, form, preview=False, count=0, status=200, changed=False):
     return render_template(
-        "organiser/message.html", event=event, form=form, preview=preview, count=count
+        "organiser/message.html",
+        event=event,
+        form=form,
+        preview=preview,
+        count=count,
+        changed=changed,
     ), status

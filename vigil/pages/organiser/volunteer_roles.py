@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ... import audit, volunteers
+from ... import audit, shift_editing, volunteers
 from ...event_rules import SHIFT_TIMES, stored_times
 from ...extensions import db
 from ...forms.base import CsrfOnlyForm
@@ -62,7 +62,7 @@ def roles(event: Event):
     form = RoleForm()
     if not form.validate_on_submit():
         return _render_roles(event, role_form=form, status=422)
-    volunteers.add_role(event, **form.values())
+    shift_editing.add_role(event, **form.values())
     audit.record(current_user, "add role", event)
     db.session.commit()
     flash(_("Role added."))
@@ -74,7 +74,7 @@ def roles(event: Event):
 def edit_role(role: Role, event: Event):
     form = RoleForm(obj=role) if request.method == "GET" else RoleForm()
     if request.method == "POST" and form.validate_on_submit():
-        volunteers.update_role(role, **form.values())
+        shift_editing.update_role(role, **form.values())
         audit.record(current_user, "edit role", event)
         db.session.commit()
         flash(_("Role saved."))
@@ -90,7 +90,7 @@ def add_shift(role: Role, event: Event):
     values = _shift_values(form, event) if form.validate_on_submit() else None
     if values is not None:
         with organiser_change(volunteers.ShiftProblem) as change:
-            volunteers.add_shift(role, **values)
+            shift_editing.add_shift(role, **values)
             change.audit("add shift", event)
         if change.refusal:
             getattr(form, change.refusal.field).errors = [change.refusal.message]
@@ -118,7 +118,7 @@ def edit_shift(shift: Shift, event: Event):
     if values is not None:
         shift_id = shift.id
         with organiser_change(volunteers.ShiftProblem) as change:
-            told = volunteers.update_shift(shift, **values)
+            told = shift_editing.update_shift(shift, **values)
             change.audit("edit shift", event, rows=told or None)
         if change.refusal:  # the shift is read afresh for the page, if it is still there
             shift = db.session.get(Shift, shift_id) or abort(404)
@@ -140,11 +140,13 @@ class _Removal:
 
 _REMOVALS = {
     "shift": _Removal(
-        lambda shift: len(volunteers.people_on(shift)), volunteers.remove_shift, _l("Shift removed")
+        lambda shift: len(shift_editing.people_on(shift)),
+        shift_editing.remove_shift,
+        _l("Shift removed"),
     ),
     "role": _Removal(
-        lambda role: sum(len(volunteers.people_on(s)) for s in role.shifts),
-        volunteers.remove_role,
+        lambda role: sum(len(shift_editing.people_on(s)) for s in role.shifts),
+        shift_editing.remove_role,
         _l("Role removed"),
     ),
 }
@@ -165,7 +167,7 @@ def _confirm_removal(name: str, thing, event: Event):
         confirmed = form.validate_on_submit()
         if confirmed or CsrfOnlyForm().validate_on_submit():
             kind, thing_id = type(thing), thing.id
-            with organiser_change(volunteers.NeedsConfirmation) as change:
+            with organiser_change(shift_editing.NeedsConfirmation) as change:
                 told = removal.remove(thing, confirmed=confirmed)
                 change.audit(f"remove {name}", event, rows=told or None)
             if change.refusal:  # counted afresh, if another organiser has not removed it

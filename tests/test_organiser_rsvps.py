@@ -140,6 +140,33 @@ def test_cancelling_by_hand_asks_then_frees_the_place_for_the_waitlist(
     assert "already cancelled" in again.get_data(as_text=True)
 
 
+def test_an_organisers_cancellation_says_so_and_cannot_be_undone_by_the_person(
+    app, make_event, make_rsvp, signed_in
+):
+    from helpers import sent_mail, submit, text_body
+
+    event = make_event(capacity=5)
+    placed, token = make_rsvp(event, email="placed@example.org")
+    client = signed_in("organiser", [event])
+    url = f"/organiser/rsvps/{placed.id}/cancel"
+    page = client.get(url).text
+    assert "They cannot undo it themselves" in page
+    client.post(url, data={"csrf_token": csrf_token(page)})
+    (told,) = sent_mail(app)
+    assert told["Subject"].startswith("The organisers cancelled your RSVP: ")
+    body = text_body(told)
+    assert "The organisers of this event have cancelled your RSVP" in body
+    assert "undo" not in body
+    person = app.test_client()
+    link = f"/rsvp/{token}"
+    own_page = person.get(link).text
+    assert "The organisers have cancelled this RSVP." in own_page
+    assert "Undo cancellation" not in own_page
+    refused = submit(person, link, link, {"action": "restore"})  # sent by hand anyway
+    assert refused.status_code == 409 and "cannot be undone here" in refused.text
+    assert rows(app, event)[0].status == RsvpStatus.CANCELLED
+
+
 def test_moving_one_off_the_waitlist_needs_room(app, make_event, make_rsvp, signed_in):
     event = make_event(capacity=2)
     make_rsvp(event)

@@ -210,7 +210,10 @@ def queue_rsvp_changed(rsvp: Rsvp) -> None:
 
 
 def queue_rsvp_cancelled(rsvp: Rsvp) -> None:
-    subject = _("Your RSVP has been cancelled: %(title)s", title=rsvp.event.title)
+    if rsvp.cancelled_by_organisers:
+        subject = _("The organisers cancelled your RSVP: %(title)s", title=rsvp.event.title)
+    else:
+        subject = _("Your RSVP has been cancelled: %(title)s", title=rsvp.event.title)
     _about_the_rsvp(rsvp, "rsvp_cancelled", subject, "rsvp_cancelled")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
@@ -194,6 +195,8 @@ class Rsvp(db.Model):
     # Set while the address is unconfirmed (a pending RSVP): it is erased at this
     # moment unless the person confirms through the link in their email first.
     confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Cancelled by the organisers, not by the person: their link cannot undo it.
+    cancelled_by_organisers: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Short code for the steward at the spot (also as a QR code on the manage page).
     checkin_code: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

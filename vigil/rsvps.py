@@ -262,14 +262,16 @@ def update_rsvp(
     return promote_waitlist(event, now)
 
 
-def cancel_rsvp(rsvp: Rsvp, now: datetime | None = None) -> list[Rsvp]:
-    """Give up the place (or waitlist spot); returns RSVPs promoted into the freed places."""
+def cancel_rsvp(rsvp: Rsvp, now: datetime | None = None, by_organisers: bool = False) -> list[Rsvp]:
+    """Give up the place (or waitlist spot); returns RSVPs promoted into the freed places.
+    Cancelled `by_organisers`, the person is told so, and cannot undo it."""
     now = now or utcnow()
     event = people.lock(rsvp)
     _ensure_changeable(rsvp, now)
     if rsvp.status == RsvpStatus.CANCELLED:
         raise InvalidState(_("This RSVP is already cancelled."))
     rsvp.status = RsvpStatus.CANCELLED
+    rsvp.cancelled_by_organisers = by_organisers
     rsvp.updated_at = now
     db.session.flush()
     emails.queue_rsvp_cancelled(rsvp)
@@ -289,6 +291,10 @@ def restore_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
     ensure_rsvps_open(event, now)
     if rsvp.status != RsvpStatus.CANCELLED:
         raise InvalidState(_("This RSVP is not cancelled."))
+    if rsvp.cancelled_by_organisers:
+        raise InvalidState(
+            _("The organisers cancelled this RSVP, so it cannot be undone here. Ask them.")
+        )
     if fits(event, rsvp.places):
         rsvp.status = RsvpStatus.CONFIRMED
     else:

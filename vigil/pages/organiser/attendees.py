@@ -138,7 +138,7 @@ def cancel_rsvp(rsvp: Rsvp, event: Event):
         if not CsrfOnlyForm().validate_on_submit():
             abort(400)
         with organiser_change() as change:
-            promoted = rsvps.cancel_rsvp(rsvp)
+            promoted = rsvps.cancel_rsvp(rsvp, by_organisers=True)
             change.audit("cancel rsvp", event, rows=1)
         if change.refusal:
             error, status = change.refusal.message, change.refusal.status_code

@@ -168,6 +168,28 @@ def test_451_is_retried_and_550_fails_without_blocking_others(smtp_app, smtp, ma
     assert drain_now(smtp_app) == {}  # the failure is not retried forever
 
 
+def test_undeliverable_emails_are_listed_and_shown_to_the_organisers(
+    smtp_app, smtp, make_event, signed_in
+):
+    """A bounce was only a count in `mail status`: now `mail failed` lists it with the
+    reason (no address), the dashboard counts each event's, and the attendee list
+    marks the person whose address bounces."""
+    event = make_event()
+    smtp.handler.plan = {"p1@example.org": [550]}
+    queue_rsvps(smtp_app, event, 3)
+    assert drain_now(smtp_app) == {"sent": 2, "failed": 1}
+    listed = smtp_app.test_cli_runner().invoke(args=["mail", "failed"])
+    assert listed.exit_code == 0
+    assert f"\t{event.slug}\trsvp_confirmed\tattempts 1\tSMTPRecipientsRefused 550" in listed.output
+    assert "1 undeliverable" in listed.output and "@example.org" not in listed.output
+    client = signed_in("organiser", [event])
+    assert "1 email could not be delivered" in client.get("/organiser/").text
+    attendees = client.get(f"/organiser/events/{event.slug}/attendees").text
+    assert attendees.count("emails to it bounce") == 1
+    row = next(r for r in attendees.split("<tr>") if "emails to it bounce" in r)
+    assert "p1@example.org" in row
+
+
 def test_temporary_failures_give_up_after_the_attempt_limit(smtp_app, smtp, make_event):
     smtp_app.config.update(VIGIL_MAIL_MAX_ATTEMPTS=3, VIGIL_MAIL_RETRY_BASE_SECONDS=0.01)
     event = make_event()

@@ -102,6 +102,22 @@ def status_command():
     click.echo(f"oldest pending: {int(age.total_seconds())}s" if age else "oldest pending: none")
 
 
+@mail_cli.command("failed")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100000))
+def failed_command(limit: int):
+    """Emails that will not be delivered, newest first, with the server's reason: a
+    bounced or refused address. No address is printed: find the person from the
+    event's attendee list, where their row says their emails bounce."""
+    failed = outbox.failed_messages(limit)
+    for message in failed:
+        when = message.created_at.strftime("%Y-%m-%d %H:%M")
+        click.echo(
+            f"{message.id}\t{when}\t{message.event_slug or '-'}\t{message.kind}\t"
+            f"attempts {message.attempts}\t{message.reason or ''}"
+        )
+    click.echo(f"{len(failed)} undeliverable")
+
+
 @mail_cli.command("send-reminders")
 @click.option(
     "--hours",

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .extensions import db
-from .models import OutboxMessage, OutboxStatus, utcnow
+from .models import Event, OutboxMessage, OutboxStatus, utcnow
 
 
 @dataclass(frozen=True)
@@ -226,4 +226,60 @@ def status_report(now: datetime | None = None) -> OutboxStatusReport:
     return OutboxStatusReport(
         counts={s: counts.get(s, 0) for s in OutboxStatus.ALL},
         oldest_pending_age=(now - oldest) if oldest else None,
+    )
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """A message that will not be delivered, as an operator may see it: no address."""
+
+    id: int
+    kind: str
+    event_slug: str | None
+    attempts: int
+    reason: str | None
+    created_at: datetime
+
+
+def failed_messages(limit: int = 200) -> list[FailedMessage]:
+    """The newest permanent failures first, with the reason the server gave."""
+    rows = db.session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            Event.slug,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+            OutboxMessage.created_at,
+        )
+        .outerjoin(Event, Event.id == OutboxMessage.event_id)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    ).all()
+    return [FailedMessage(*row) for row in rows]
+
+
+def undeliverable_counts(event_ids: list[int]) -> dict[int, int]:
+    """How many emails about each event failed for good (the organisers' dashboard)."""
+    if not event_ids:
+        return {}
+    rows = db.session.execute(
+        select(OutboxMessage.event_id, func.count())
+        .where(OutboxMessage.event_id.in_(event_ids), OutboxMessage.status == OutboxStatus.FAILED)
+        .group_by(OutboxMessage.event_id)
+    ).all()
+    return dict(rows)
+
+
+def bouncing_rsvps(rsvp_ids: list[int]) -> set[int]:
+    """Which of these RSVPs have an email that failed for good: their address bounces."""
+    if not rsvp_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OutboxMessage.rsvp_id)
+            .where(OutboxMessage.rsvp_id.in_(rsvp_ids), OutboxMessage.status == OutboxStatus.FAILED)
+            .distinct()
+        )
     )

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ... import attendees, audit, rsvps
+from ... import attendees, audit, outbox, rsvps
 from ...database import begin_read_only
 from ...extensions import db
 from ...forms.attendees import AttendeeSearchForm, WalkUpForm
@@ -50,7 +50,10 @@ def attendee_list(event: Event):
         )
     audit.record(current_user, "view attendee list", event, rows=len(page.rows))
     db.session.commit()
-    return render_template("organiser/attendees.html", event=event, form=form, result=page), status
+    bouncing = outbox.bouncing_rsvps([r.id for r in page.rows])
+    return render_template(
+        "organiser/attendees.html", event=event, form=form, result=page, bouncing=bouncing
+    ), status
 
 
 @bp.get("/events/<slug>/attendees.csv")

@@ -3,7 +3,7 @@
 from flask import render_template
 from flask_login import current_user
 
-from ... import organisers, rosters
+from ... import organisers, outbox, rosters
 from ...events import RsvpCounts, rsvp_counts
 from .access import Need, bp, organiser_view
 
@@ -20,6 +20,7 @@ def dashboard():
         counts=rsvp_counts(ids),
         empty=RsvpCounts(),
         gaps=rosters.open_places(ids),
+        undeliverable=outbox.undeliverable_counts(ids),
         # every listed event is one the person may see: managing is then the role's
         manageable=set(ids) if manages else set(),
         can_create=manages,

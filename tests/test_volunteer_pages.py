@@ -310,3 +310,29 @@ def test_a_volunteer_changes_their_details_on_the_private_page(app, client, make
             "+44 7700 900222",
             "Arriving at 10:30",
         )
+
+
+def test_the_personal_feed_changes_its_etag_when_a_role_is_edited(
+    app, client, make_event, make_roles
+):
+    """A role renamed, or given something new to bring, changes the feed's body: its
+    ETag must change with it, or calendar apps are told 304 and keep the old text."""
+    from vigil import shift_editing
+    from vigil.models import Role
+
+    event = make_event()
+    _, (leaflets,) = make_roles(event)
+    volunteer(client, event, [leaflets])
+    manage, _ = links_in(sent_mail(app)[0])
+    submit(client, manage, manage, {"action": "confirm"})
+    _, feed = links_in(sent_mail(app)[1])
+    first = client.get(feed)
+    with app.app_context():
+        role = db.session.scalar(select(Role).where(Role.name == "Leafleting"))
+        shift_editing.update_role(role, what_to_bring="A torch")
+        db.session.commit()
+    again = client.get(feed, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and b"A torch" in again.data
+    assert again.headers["ETag"] != first.headers["ETag"]
+    same = client.get(feed, headers={"If-None-Match": again.headers["ETag"]})
+    assert same.status_code == 304

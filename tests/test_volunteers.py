@@ -348,3 +348,44 @@ def test_dropping_a_shift_strikes_it_from_calendars(ctx, app, make_event, make_r
     cal = icalendar.Calendar.from_ical(next(changed.iter_attachments()).get_content())
     statuses = sorted(str(v["STATUS"]) for v in cal.walk("VEVENT"))
     assert statuses == ["CANCELLED", "CONFIRMED"]
+
+
+def test_a_shift_dropped_then_taken_again_supersedes_its_cancellation(
+    ctx, app, make_event, make_roles
+):
+    """Calendars keep the entry with the highest SEQUENCE (then the latest DTSTAMP): a
+    shift taken again must outrank the cancellation sent when it was dropped."""
+    event = make_event()
+    (before, _), (leaflets,) = make_roles(event)
+    result = sign(event, shifts=[before, leaflets], phone="0123456")
+    signup_id = result.signup.id
+    volunteers.drop_shift(db.session.get(VolunteerSignup, signup_id), leaflets)
+    db.session.commit()
+    volunteers.add_shifts(db.session.get(VolunteerSignup, signup_id), [leaflets])
+    db.session.commit()
+    *_, dropped, taken_again = sent_mail(app)
+
+    def leaflet_entry(message):
+        (attachment,) = list(message.iter_attachments())
+        cal = icalendar.Calendar.from_ical(attachment.get_content())
+        return next(v for v in cal.walk("VEVENT") if "Leafleting" in str(v["SUMMARY"]))
+
+    struck, back = leaflet_entry(dropped), leaflet_entry(taken_again)
+    assert str(struck["STATUS"]) == "CANCELLED" and str(back["STATUS"]) == "CONFIRMED"
+    assert int(back["SEQUENCE"]) > int(struck["SEQUENCE"])
+    assert back.decoded("DTSTAMP") >= struck.decoded("DTSTAMP")
+
+
+def test_a_method_goes_only_with_a_single_uid(ctx, app, make_event, make_roles):
+    """RFC 5546 allows one UID per file with a METHOD; the MIME type says the same."""
+    event = make_event()
+    (before, _), (leaflets,) = make_roles(event)
+    sign(event, email="one@example.org", shifts=[leaflets])
+    sign(event, email="two@example.org", shifts=[before, leaflets], phone="0123456")
+    by_address = {m["To"]: m for m in sent_mail(app) if m["Subject"].startswith("Thank you")}
+    one = next(by_address["one@example.org"].iter_attachments())
+    two = next(by_address["two@example.org"].iter_attachments())
+    assert "METHOD:PUBLISH" in one.get_content()
+    assert one.get_content_type() == "text/calendar" and one.get_param("method") == "PUBLISH"
+    assert "METHOD" not in two.get_content() and two.get_param("method") is None
+    assert len(icalendar.Calendar.from_ical(two.get_content()).walk("VEVENT")) == 2

@@ -74,8 +74,8 @@ def shift_entries(signup) -> list[CalendarEntry]:
                 starts_at=shift.starts_at,
                 ends_at=shift.ends_at,
                 timezone=event.timezone,
-                sequence=shift.sequence + event.sequence,
-                updated_at=max(shift.updated_at, event.updated_at),
+                sequence=shift.sequence + event.sequence + (signup.calendar_changes or 0),
+                updated_at=max(shift.updated_at, event.updated_at, signup.updated_at),
                 cancelled=event.status == EventStatus.CANCELLED,
                 cancelled_prefix=_("CANCELLED: "),
             )
@@ -100,13 +100,21 @@ def cancelled_entry(signup, shift) -> CalendarEntry:
     )
 
 
+def _method(entries: list) -> str | None:
+    """RFC 5546 allows one UID in a file that carries a METHOD: more, and it is a plain
+    calendar file, which calendar apps import the same way."""
+    return "PUBLISH" if len({e.uid for e in entries}) == 1 else None
+
+
 def cancelled_shift_attachment(signup, shift) -> tuple[bytes, str]:
-    return build_calendar([cancelled_entry(signup, shift)], method="PUBLISH"), "shift-cancelled.ics"
+    entries = [cancelled_entry(signup, shift)]
+    return build_calendar(entries, method=_method(entries)), "shift-cancelled.ics"
 
 
 def shifts_attachment(signup, struck: tuple = ()) -> tuple[bytes, str]:
     """The person's shifts, plus any they no longer have (`struck`, already cancelled)."""
-    return build_calendar([*shift_entries(signup), *struck], method="PUBLISH"), "shifts.ics"
+    entries = [*shift_entries(signup), *struck]
+    return build_calendar(entries, method=_method(entries)), "shifts.ics"
 
 
 # Built files by everything in them: a worker sending a thousand confirmations

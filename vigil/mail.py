@@ -155,7 +155,9 @@ def build_message(message: Claimed) -> OutgoingMessage:
     if message.calendar:
         built.attach(
             filename=message.calendar_filename or "event.ics",
-            content_type="text/calendar; charset=utf-8; method=PUBLISH",
+            # The method parameter says what the file says, and only then (RFC 6047).
+            content_type="text/calendar; charset=utf-8"
+            + ("; method=PUBLISH" if "\r\nMETHOD:PUBLISH\r\n" in message.calendar else ""),
             data=message.calendar.encode("utf-8"),
         )
     return built

@@ -383,6 +383,9 @@ class VolunteerSignup(db.Model):
     languages: Mapped[str | None] = mapped_column(Encrypted)
     notes: Mapped[str | None] = mapped_column(Encrypted)
     status: Mapped[str] = mapped_column(String(16), default=SignupStatus.ACTIVE)
+    # Raised when a shift is dropped or added: part of every SEQUENCE of the person's
+    # shift entries, so a shift taken again supersedes its own cancellation.
+    calendar_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Set while pending: the sign-up is erased at this moment unless confirmed first.
     confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # SHA-256 of the personal calendar feed's token; a new one replaces it.

@@ -307,6 +307,7 @@ def add_shifts(
     phone = (phone or "").strip() or signup.phone
     _check_phone(shifts, phone)
     signup.assignments.extend(ShiftAssignment(shift=s, created_at=now) for s in shifts)
+    signup.calendar_changes += 1  # above any cancellation of a shift taken again
     signup.phone = needed_phone(current_shifts(signup), phone)
     signup.updated_at = now
     db.session.flush()
@@ -328,6 +329,7 @@ def drop_shift(signup: VolunteerSignup, shift_id: int, now: datetime | None = No
             _("This is your only shift. To stop volunteering, withdraw below instead.")
         )
     struck = cancelled_entry(signup, assignment.shift)
+    signup.calendar_changes += 1
     signup.assignments.remove(assignment)
     signup.phone = needed_phone(current_shifts(signup), signup.phone)
     signup.updated_at = now

@@ -245,7 +245,6 @@ def shifts_feed(token: str):
     signup = people.find_by_feed_token(token)
     if signup is None:
         abort(404)
-    entries = [(s.id, s.sequence, s.updated_at) for s in volunteers.current_shifts(signup)]
-    event = signup.event
-    etag = etag_of(entries, event.revision, event.status)
-    return calendar_response(etag, None, lambda: shifts_file(signup), personal=True)
+    # Tagged by its bytes: a role renamed or a meeting point moved is a new file too.
+    body = shifts_file(signup)
+    return calendar_response(etag_of(body), None, lambda: body, personal=True)

@@ -3,6 +3,7 @@ in words that say which, with the old time and place beside the new, and calenda
 files for what they now hold."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import icalendar
 import pytest
@@ -105,3 +106,43 @@ def test_pending_volunteers_are_not_told_what_they_never_held(app, people, make_
     assert [m["Subject"].split(":")[0] for m in news(app, "asking@example.org")] == [
         "Please confirm that you want to volunteer"
     ]
+
+
+def test_discreet_subjects_name_the_date_not_the_title(app, make_event, make_roles):
+    """A phone shows subjects on its lock screen: an event that asks for discreet
+    subjects never puts its (political) title there; the body still names it."""
+    event = make_event(title="Free all prisoners of conscience", capacity=5)
+    _, (leaflets,) = make_roles(event)
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        stored.discreet_subjects = True
+        db.session.commit()
+        rsvps.create_rsvp(stored, email="attendee@example.org")
+        confirmed_sign_up(stored, email="volunteer@example.org", shift_ids=[leaflets])
+        event_editing.cancel(db.session.get(Event, event.id))
+        db.session.commit()
+    mails = sent_mail(app)
+    assert len(mails) == 4  # asked to confirm; the volunteer asked, thanked, then told
+    for message in mails:
+        assert "prisoners" not in message["Subject"], message["Subject"]
+        assert "your event on " in message["Subject"]
+        assert "Free all prisoners of conscience" in text_body(message)
+    assert {m["Subject"].split(":")[0] for m in mails} == {
+        "Please confirm your RSVP",
+        "Please confirm that you want to volunteer",
+        "Thank you for volunteering",
+        "Cancelled",
+    }
+
+
+def test_the_organiser_form_and_event_files_set_discreet_subjects(app, tmp_path, runner):
+    from vigil.models import Event as Stored
+
+    text = (Path(__file__).parent.parent / "vigil/data/human-rights-day-2017.toml").read_text()
+    path = tmp_path / "events.toml"
+    path.write_text(
+        text.replace('status = "published"', 'status = "published"\ndiscreet_subjects = true', 1)
+    )
+    assert runner.invoke(args=["events", "import", str(path)]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(Stored.discreet_subjects)) is True

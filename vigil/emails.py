@@ -17,7 +17,7 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 
 from . import people
-from .dates import format_moment, format_span
+from .dates import format_moment, format_short_date, format_span
 from .event_calendar import attachment_for, cancelled_shift_attachment, shifts_attachment
 from .extensions import db
 from .links import external_url
@@ -137,6 +137,14 @@ def render(message: Claimed) -> tuple[Claimed, list[people.NewLink]]:
     return rendered, links
 
 
+def subject_title(event) -> str:
+    """The event as a subject names it: its title, or, where the event asks for discreet
+    subjects, only its date, since a phone shows subjects on its lock screen."""
+    if event.discreet_subjects:
+        return _("your event on %(date)s", date=format_short_date(event.starts_at, event.timezone))
+    return event.title
+
+
 def _version(person: people.Person) -> str:
     """Changes to one person are told once per state: a repeated post makes no new message."""
     return f"{person.id}:{person.updated_at.timestamp():.6f}"
@@ -144,7 +152,7 @@ def _version(person: people.Person) -> str:
 
 def queue_manage_link(person: people.Person) -> None:
     """A fresh private link, for a known address that used a public form again."""
-    title = person.event.title
+    title = subject_title(person.event)
     if isinstance(person, Rsvp):
         send, kind = _to_attendee, "rsvp_manage_link"
         subject = _("Your link to manage your RSVP: %(title)s", title=title)
@@ -180,7 +188,7 @@ def queue_rsvp_confirmed(rsvp: Rsvp) -> None:
 
 
 def _where_it_stands(rsvp: Rsvp, key: str, extra: dict | None = None) -> None:
-    title = rsvp.event.title
+    title = subject_title(rsvp.event)
     if rsvp.status == RsvpStatus.PENDING:
         kind, subject = "rsvp_pending", _("Please confirm your RSVP: %(title)s", title=title)
     elif rsvp.status == RsvpStatus.CONFIRMED:
@@ -205,29 +213,31 @@ def _about_the_rsvp(rsvp: Rsvp, kind: str, subject: str, template: str, calendar
 
 
 def queue_rsvp_changed(rsvp: Rsvp) -> None:
-    subject = _("Your RSVP has been changed: %(title)s", title=rsvp.event.title)
+    subject = _("Your RSVP has been changed: %(title)s", title=subject_title(rsvp.event))
     _about_the_rsvp(rsvp, "rsvp_changed", subject, "rsvp_changed")
 
 
 def queue_rsvp_cancelled(rsvp: Rsvp) -> None:
     if rsvp.cancelled_by_organisers:
-        subject = _("The organisers cancelled your RSVP: %(title)s", title=rsvp.event.title)
+        subject = _(
+            "The organisers cancelled your RSVP: %(title)s", title=subject_title(rsvp.event)
+        )
     else:
-        subject = _("Your RSVP has been cancelled: %(title)s", title=rsvp.event.title)
+        subject = _("Your RSVP has been cancelled: %(title)s", title=subject_title(rsvp.event))
     _about_the_rsvp(rsvp, "rsvp_cancelled", subject, "rsvp_cancelled")
 
 
 def queue_rsvp_restored(rsvp: Rsvp) -> None:
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
     if confirmed:
-        subject = _("Your RSVP is back on: %(title)s", title=rsvp.event.title)
+        subject = _("Your RSVP is back on: %(title)s", title=subject_title(rsvp.event))
     else:
-        subject = _("You are back on the waitlist: %(title)s", title=rsvp.event.title)
+        subject = _("You are back on the waitlist: %(title)s", title=subject_title(rsvp.event))
     _about_the_rsvp(rsvp, "rsvp_restored", subject, "rsvp_changed", calendar=confirmed)
 
 
 def queue_rsvp_promoted(rsvp: Rsvp) -> None:
-    subject = _("A place has opened up for you: %(title)s", title=rsvp.event.title)
+    subject = _("A place has opened up for you: %(title)s", title=subject_title(rsvp.event))
     _about_the_rsvp(rsvp, "rsvp_promoted", subject, "rsvp_promoted", calendar=True)
 
 
@@ -248,9 +258,9 @@ def queue_event_changed(rsvp: Rsvp, before: dict | None = None) -> bool:
     once_per = f"{event.id}:{event.sequence}:{rsvp.id}"
     key = f"event_changed:{once_per}"
     if before is None:
-        subject = _("Back on: %(title)s", title=event.title)
+        subject = _("Back on: %(title)s", title=subject_title(event))
         return _about_the_event(rsvp, "event_reinstated", subject, once_per, key=key)
-    subject = _("Changed time or place: %(title)s", title=event.title)
+    subject = _("Changed time or place: %(title)s", title=subject_title(event))
     return _about_the_event(
         rsvp, "event_changed", subject, once_per, extra={"before": before}, key=key
     )
@@ -258,14 +268,14 @@ def queue_event_changed(rsvp: Rsvp, before: dict | None = None) -> bool:
 
 def queue_event_cancelled(rsvp: Rsvp) -> bool:
     event = rsvp.event
-    subject = _("Cancelled: %(title)s", title=event.title)
+    subject = _("Cancelled: %(title)s", title=subject_title(event))
     once_per = f"{event.id}:{event.sequence}:{rsvp.id}"
     return _about_the_event(rsvp, "event_cancelled", subject, once_per)
 
 
 def queue_reminder(rsvp: Rsvp) -> bool:
     """Keyed by the start time, so an event moved to a new time gets a new reminder."""
-    subject = _("Reminder: %(title)s", title=rsvp.event.title)
+    subject = _("Reminder: %(title)s", title=subject_title(rsvp.event))
     once_per = f"{rsvp.id}:{int(rsvp.event.starts_at.timestamp())}"
     return _about_the_event(rsvp, "reminder", subject, once_per)
 
@@ -323,7 +333,10 @@ def queue_volunteer_pending(signup: VolunteerSignup) -> None:
         signup,
         kind="volunteer_pending",
         key=f"volunteer_received:{signup.id}",
-        subject=_("Please confirm that you want to volunteer: %(title)s", title=signup.event.title),
+        subject=_(
+            "Please confirm that you want to volunteer: %(title)s",
+            title=subject_title(signup.event),
+        ),
         template="volunteer_pending",
         calendar=False,
     )
@@ -335,7 +348,7 @@ def queue_volunteer_confirmation(signup: VolunteerSignup, missed: list[str] = ()
         signup,
         kind="volunteer_confirmed",
         key=f"volunteer_confirmed:{signup.id}",
-        subject=_("Thank you for volunteering: %(title)s", title=signup.event.title),
+        subject=_("Thank you for volunteering: %(title)s", title=subject_title(signup.event)),
         template="volunteer_confirmed",
         feed=bool(signup.assignments),
         calendar=bool(signup.assignments),
@@ -349,7 +362,7 @@ def queue_volunteer_changed(signup: VolunteerSignup, struck: tuple = ()) -> None
         signup,
         kind="volunteer_changed",
         key=f"volunteer_changed:{_version(signup)}",
-        subject=_("Your shifts have changed: %(title)s", title=signup.event.title),
+        subject=_("Your shifts have changed: %(title)s", title=subject_title(signup.event)),
         template="volunteer_changed",
         attachment=lambda: shifts_attachment(signup, struck),
     )
@@ -380,7 +393,7 @@ def queue_volunteer_event_news(signup: VolunteerSignup, what: str, before: dict 
         signup,
         kind=kind,
         key=f"{kind}:{event.id}:{event.sequence}:{signup.id}",
-        subject=_(subject, title=event.title),
+        subject=_(subject, title=subject_title(event)),
         template="volunteer_event_news",
         extra={"what": what, "before": before},
     )
@@ -388,7 +401,7 @@ def queue_volunteer_event_news(signup: VolunteerSignup, what: str, before: dict 
 
 def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
     """Keyed by the start time, so a shift moved to a new time gets a new reminder."""
-    names = {"role": shift.role.name, "title": signup.event.title}
+    names = {"role": shift.role.name, "title": subject_title(signup.event)}
     # Named by its moment, not "tomorrow": it may be tonight, or in an hour.
     names["when"] = format_moment(shift.starts_at, signup.event.timezone)
     subject = _("Reminder, your shift on %(when)s: %(role)s, %(title)s", **names)
@@ -398,7 +411,7 @@ def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
 
 def queue_shift_cancelled(signup: VolunteerSignup, shift: Shift) -> bool:
     """Sent before the shift is deleted, so the message can still name it."""
-    names = {"role": shift.role.name, "title": signup.event.title}
+    names = {"role": shift.role.name, "title": subject_title(signup.event)}
     subject = _("A shift has been cancelled: %(role)s, %(title)s", **names)
     return _about_a_shift(
         signup,

@@ -55,6 +55,7 @@ EDITABLE = (
     "rsvp_closes_at",
     "retention_days",
     "confirm_by_email",
+    "discreet_subjects",
 )
 
 

@@ -50,6 +50,7 @@ FIELDS = {
     "status": (False, None, "status"),
     "retention_days": (False, None, "count"),
     "confirm_by_email": (False, None, "bool"),
+    "discreet_subjects": (False, None, "bool"),
     "roles": (False, None, "roles"),
 }
 
@@ -211,6 +212,7 @@ def parse_event(raw: dict) -> dict:
         "confirm_by_email",
     ):
         columns.setdefault(key, None)
+    columns["discreet_subjects"] = bool(columns.get("discreet_subjects"))
     return columns
 
 

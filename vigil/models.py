@@ -124,6 +124,8 @@ class Event(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=EventStatus.DRAFT)
     # Hold a place only once the person confirms by email. None: when capacity is set.
     confirm_by_email: Mapped[bool | None] = mapped_column()
+    # Email subjects name the date, not the title: a phone's lock screen is seen by others.
+    discreet_subjects: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Days after the end before attendees' details are deleted; None: the default.
     retention_days: Mapped[int | None] = mapped_column(Integer)
     # Set when the details were deleted; the numbers are kept for the records.

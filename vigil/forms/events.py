@@ -119,6 +119,13 @@ class EventForm(VigilForm):
         ],
         default="move",
     )
+    discreet_subjects = BooleanField(
+        _l("Discreet email subjects"),
+        description=_l(
+            "Subjects name the date instead of the event's title (“You have a place: your "
+            "event on Sun 10 Dec 2028”), since a phone's lock screen is seen by others."
+        ),
+    )
     confirm_by_email = SelectField(
         _l("Who confirms their RSVP by email"),
         description=_l(
@@ -180,6 +187,7 @@ class EventForm(VigilForm):
             "rsvp_closes": self.rsvp_closes.data,
             "retention_days": self.retention_days.data,
             "confirm_by_email": True if self.confirm_by_email.data == "yes" else None,
+            "discreet_subjects": bool(self.discreet_subjects.data),
         }
 
 

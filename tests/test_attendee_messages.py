@@ -135,7 +135,10 @@ def test_organiser_message_goes_to_the_chosen_audience_with_their_own_link(
     msg = mails[0]
     assert msg["Subject"] == "Bring a candle"
     link = manage_link(msg)
-    assert str(msg["List-Unsubscribe"]).strip() == f"<http://vigil.test{link}>"
+    # The unsubscribe link can only stop updates (RFC 8058 one-click), never manage.
+    unsubscribe = str(msg["List-Unsubscribe"]).strip()
+    assert unsubscribe.startswith("<http://vigil.test/unsubscribe/") and link not in unsubscribe
+    assert str(msg["List-Unsubscribe-Post"]).strip() == "List-Unsubscribe=One-Click"
     assert "Line two <b>bold</b>." in text_body(msg)
     assert "To stop updates like this one" in text_body(msg)  # they asked for updates
     html = msg.get_body(("html",)).get_content()
@@ -164,6 +167,32 @@ def test_organiser_message_goes_to_the_chosen_audience_with_their_own_link(
     assert all(m["List-Unsubscribe"] is None for m in essential)
     # Essential news comes whatever they chose: no footer saying unticking stops it.
     assert not any("To stop updates" in text_body(m) for m in essential)
+
+
+def test_one_click_unsubscribe_stops_updates_and_nothing_else(ctx, app, make_event, make_rsvp):
+    event = setup_event(make_event, make_rsvp)
+    stored = db.session.get(Event, event.id)
+    attendees.message_attendees(
+        stored, subject="News", body="x", audience=attendees.Audience.UPDATES, message_key="u1"
+    )
+    db.session.commit()
+    msg = next(m for m in sent_mail(app) if m["To"] == "confirmed@example.org")
+    path = str(msg["List-Unsubscribe"]).strip()[1:-1].removeprefix("http://vigil.test")
+    token = path.rsplit("/", 1)[1]
+    client = app.test_client()
+    assert client.get(f"/rsvp/{token}").status_code == 404  # it opens no RSVP
+    assert client.post(path).status_code == 400  # a browser form needs its form token
+    page = client.get(path)
+    assert page.status_code == 200 and "Stop updates" in page.text
+    # What a mail provider sends (RFC 8058): no cookie, no form token.
+    done = app.test_client().post(path, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 204
+    db.session.expire_all()
+    rows = {r.email: r for r in db.session.scalars(select(Rsvp))}
+    assert rows["confirmed@example.org"].wants_updates is False
+    assert rows["confirmed@example.org"].status == "confirmed"  # nothing else changed
+    assert "no more occasional updates" in client.get(path).text
+    assert client.get(path[:-3] + "xyz").status_code == 404  # a forged link
 
 
 def test_erasing_cancels_unsent_email_to_that_person(ctx, app, make_event):

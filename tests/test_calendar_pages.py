@@ -177,3 +177,22 @@ def test_calendar_responses_are_never_compressed(client, make_event):
         response = client.get(url, headers={"Accept-Encoding": "gzip, br"})
         assert "Content-Encoding" not in response.headers
         assert response.data.startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+def test_a_download_can_carry_a_reminder_and_one_event_can_be_subscribed_to(client, make_event):
+    """A VALARM only when asked for (an hour or a day before), and a webcal:// link to
+    the one event's file, which follows its changes."""
+    event = make_event()
+    plain = client.get(f"/events/{event.slug}.ics")
+    assert b"BEGIN:VALARM" not in plain.data
+    for minutes, trigger in ((60, "-PT1H"), (1440, "-P1D")):
+        with_alarm = client.get(f"/events/{event.slug}.ics?alarm={minutes}")
+        cal = icalendar.Calendar.from_ical(with_alarm.data)
+        (alarm,) = cal.walk("VALARM")
+        assert alarm["ACTION"] == "DISPLAY" and alarm["TRIGGER"].to_ical().decode() == trigger
+        assert with_alarm.headers["ETag"] != plain.headers["ETag"]
+    odd = client.get(f"/events/{event.slug}.ics?alarm=7")
+    assert odd.status_code == 200 and b"BEGIN:VALARM" not in odd.data
+    page = client.get(f"/events/{event.slug}").text
+    assert f'href="webcal://vigil.test/events/{event.slug}.ics"' in page
+    assert f'href="/events/{event.slug}.ics?alarm=60"' in page

@@ -79,6 +79,7 @@ def test_sign_up_flow_email_manage_page_and_personal_feed(app, client, make_even
     assert_unique_ids(html)
     _, msg = sent_mail(app)
     _, feed = links_in(msg)
+    assert f"webcal://vigil.test{feed}" in text_body(msg)  # opens as a subscription
 
     ics = client.get(feed)
     assert ics.status_code == 200

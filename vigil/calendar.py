@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone, vDuration, vGeo
+from icalendar import Alarm, Calendar, Timezone, vDuration, vGeo
 from icalendar import Event as VEvent
 
 PRODID = "-//Vigil//Vigil events//EN"
@@ -35,6 +35,8 @@ class CalendarEntry:
     last_modified: datetime
     cancelled: bool = False
     geo: tuple[float, float] | None = None
+    # A VALARM this many minutes before the start, for a download that asked for one.
+    alarm_minutes: int | None = None
 
 
 # Line and paragraph separators some parsers take for line ends, which the
@@ -77,6 +79,12 @@ def _vevent(entry: CalendarEntry) -> VEvent:
         vevent["GEO"] = FixedGeo(entry.geo)
     vevent.add("sequence", entry.sequence)
     vevent.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+    if entry.alarm_minutes and not entry.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", plain_text(entry.summary))
+        alarm.add("trigger", timedelta(minutes=-entry.alarm_minutes))
+        vevent.add_component(alarm)
     return vevent
 
 

@@ -132,7 +132,10 @@ def render(message: Claimed) -> tuple[Claimed, list[people.NewLink]]:
         body_html=html,
         calendar=calendar,
         calendar_filename=filename,
-        unsubscribe_url=manage_url if spec["optional"] else None,
+        # A link that can only stop updates: mail providers follow it for the person.
+        unsubscribe_url=external_url("rsvps.unsubscribe", token=people.unsubscribe_token(person))
+        if spec["optional"] and model is Rsvp
+        else None,
     )
     return rendered, links
 

@@ -41,9 +41,14 @@ def entry_for(event: Event) -> CalendarEntry:
 FEED_REFRESH = timedelta(hours=1)
 
 
-def event_file(event: Event) -> bytes:
-    """The download: one event, no METHOD (a plain import, not an invitation)."""
-    return build_calendar([entry_for(event)])
+# The reminders a download may carry (minutes before the start): a person chooses.
+ALARM_CHOICES = (60, 1440)
+
+
+def event_file(event: Event, alarm_minutes: int | None = None) -> bytes:
+    """The download: one event, no METHOD (a plain import, not an invitation), with a
+    reminder (VALARM) when the person asked for one."""
+    return build_calendar([replace(entry_for(event), alarm_minutes=alarm_minutes)])
 
 
 def feed_file(events: list[Event], name: str) -> bytes:

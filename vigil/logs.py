@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 # A path, or the path part of a URL: up to a space, quote, query or fragment.
 _PATH = re.compile(r"/[^\s\"'?#]*")
-_PRIVATE = {"rsvp", "volunteer"}
+_PRIVATE = {"rsvp", "volunteer", "unsubscribe"}
 # Tokens are 43 characters; anything this long after /rsvp/ or /volunteer/ is hidden.
 _TOKEN_MIN = 16
 

@@ -139,6 +139,7 @@ def build_message(message: Claimed) -> OutgoingMessage:
     headers = {"Auto-Submitted": "auto-generated"}
     if message.unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     built = OutgoingMessage(
         subject=message.subject,
         recipient=message.recipient,

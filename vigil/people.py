@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -218,6 +219,32 @@ def find_by_token(model: type[Person], token: str) -> Person | None:
     return db.session.scalar(
         select(model).join(token_model).where(token_model.token_hash == hash_token(token))
     )
+
+
+# ---------------------------------------------------------------- unsubscribing
+
+_UNSUBSCRIBE_SALT = "vigil-unsubscribe"
+
+
+def unsubscribe_token(rsvp: Rsvp) -> str:
+    """A link that can only stop updates (RFC 8058's one-click List-Unsubscribe), never
+    manage the RSVP: mail providers press it on the person's behalf. Signed, not
+    stored; it names only the RSVP's number, and an erased RSVP's is never reused."""
+    return _unsubscribe_serializer().dumps(rsvp.id)
+
+
+def find_by_unsubscribe_token(token: str) -> Rsvp | None:
+    if len(token) > 200:
+        return None
+    try:
+        rsvp_id = _unsubscribe_serializer().loads(token)
+    except BadData:
+        return None
+    return db.session.get(Rsvp, rsvp_id) if isinstance(rsvp_id, int) else None
+
+
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_UNSUBSCRIBE_SALT)
 
 
 def rotate_feed_token(signup: VolunteerSignup) -> str:

@@ -262,6 +262,17 @@ def update_rsvp(
     return promote_waitlist(event, now)
 
 
+def stop_updates(rsvp: Rsvp, now: datetime | None = None) -> None:
+    """The person asked for no more optional messages (one-click from their mailbox).
+    Nothing else changes, and nothing is sent to say so."""
+    people.lock(rsvp)
+    if rsvp.wants_updates:
+        rsvp.wants_updates = False
+        rsvp.updated_at = now or utcnow()
+        db.session.flush()
+        log.info("rsvp updates stopped rsvp=%s", rsvp.id)
+
+
 def cancel_rsvp(rsvp: Rsvp, now: datetime | None = None, by_organisers: bool = False) -> list[Rsvp]:
     """Give up the place (or waitlist spot); returns RSVPs promoted into the freed places.
     Cancelled `by_organisers`, the person is told so, and cannot undo it."""

@@ -60,7 +60,16 @@ def google_calendar_url(event: Event) -> str:
 
 def subscribe_url() -> str:
     """The public feed as a webcal:// link, which calendar apps open as a subscription."""
-    return "webcal://" + feed_url().split("://", 1)[1]
+    return webcal(feed_url())
+
+
+def event_subscribe_url(event) -> str:
+    """One event's calendar file as a subscription: it follows that event's changes."""
+    return webcal(external_url("calendars.event_ics", slug=event.slug))
+
+
+def webcal(url: str) -> str:
+    return "webcal://" + url.split("://", 1)[1]
 
 
 def feed_url() -> str:
@@ -97,6 +106,8 @@ def init_templating(app: Flask) -> None:
         qr_svg=qr_svg,
         google_calendar_url=google_calendar_url,
         subscribe_url=subscribe_url,
+        event_subscribe_url=event_subscribe_url,
+        webcal=webcal,
         feed_url=feed_url,
         event_when=lambda e: format_span(e.starts_at, e.ends_at, e.timezone),
         event_day=lambda e: format_short_date(e.starts_at, e.timezone),

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import get_locale
 
 from .. import not_modified
-from ..event_calendar import entry_for, event_file, feed_file
+from ..event_calendar import ALARM_CHOICES, entry_for, event_file, feed_file
 from ..events import feed_events, public_event
 from ..page_cache import page_cache
 from ..public_state import feed_state
@@ -70,9 +70,12 @@ def event_ics(slug: str):
     if event is None:
         abort(404)
     entry = entry_for(event)
-    etag = etag_of("event", entry, current_app.config["VIGIL_BASE_URL"])
+    # ?alarm=60 or ?alarm=1440: a reminder an hour or a day before; anything else, none.
+    alarm = request.args.get("alarm", type=int)
+    alarm = alarm if alarm in ALARM_CHOICES else None
+    etag = etag_of("event", entry, current_app.config["VIGIL_BASE_URL"], alarm)
     return calendar_response(
-        etag, event.updated_at, lambda: event_file(event), filename=f"{event.slug}.ics"
+        etag, event.updated_at, lambda: event_file(event, alarm), filename=f"{event.slug}.ics"
     )
 
 

@@ -2,10 +2,19 @@
 
 import logging
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
-from .. import rsvps
+from .. import people, rsvps
 from ..database import read_first
 from ..dates import format_span
 from ..errors import VigilError
@@ -137,3 +146,29 @@ def manage(token: str):
     Raises NotFound for unknown tokens and BadRequest for an unknown action.
     """
     return private_page(Rsvp, token, ACTIONS, render_manage, "rsvps.manage")
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    """Stop optional messages: a page with a button, or RFC 8058's one-click POST from
+    a mail provider, which carries no form token (the signed link is the proof, and it
+    can do nothing but this). NotFound for a bad or erased link."""
+    rsvp = people.find_by_unsubscribe_token(token)
+    if rsvp is None:
+        abort(404)
+    if request.method == "POST":
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        if not one_click and not CsrfOnlyForm().validate_on_submit():
+            abort(400)
+        rsvps.stop_updates(rsvp)
+        db.session.commit()
+        if one_click:
+            return "", 204
+        return redirect(url_for("rsvps.unsubscribe", token=token), code=303)
+    return render_template(
+        "rsvps/unsubscribe.html",
+        event=rsvp.event,
+        stopped=not rsvp.wants_updates,
+        form=CsrfOnlyForm(formdata=None),
+        token=token,
+    )

@@ -144,7 +144,9 @@ def test_an_rsvp_that_held_a_place_before_the_change_keeps_it_until_its_deadline
     app, make_event, make_rsvp
 ):
     """Stored before places were taken by confirming: it was promised its place until
-    its deadline, so it keeps it; unconfirmed by then, the waitlist moves up."""
+    its deadline, so it keeps it. Unconfirmed by then, it is never released without a
+    word: the person is emailed that the place went, and may still confirm; the
+    waitlist moves up into the place."""
     event = make_event(capacity=1)
     soon = utcnow() + timedelta(hours=1)
     held, _ = make_rsvp(event, confirm_by=soon)
@@ -153,8 +155,12 @@ def test_an_rsvp_that_held_a_place_before_the_change_keeps_it_until_its_deadline
         assert rsvps.expire_unconfirmed() == 0
         assert rsvps.expire_unconfirmed(soon + timedelta(seconds=1)) == 1
         db.session.commit()
-        assert db.session.get(Rsvp, held.id) is None
+        released = db.session.get(Rsvp, held.id)
+        assert released.status == RsvpStatus.PENDING and released.confirm_by > soon
         assert db.session.get(Rsvp, waiting.id).status == RsvpStatus.CONFIRMED
+    told = [m for m in sent_mail(app) if m["Subject"].startswith("Your place was released")]
+    assert len(told) == 1 and "You can still confirm" in text_body(told[0])
+    assert manage_link(told[0])  # with the link to confirm from
 
 
 def test_check_in_counts_as_confirmation(app, make_event, make_rsvp):

@@ -185,6 +185,13 @@ def queue_rsvp_received(rsvp: Rsvp) -> None:
     _where_it_stands(rsvp, f"rsvp_received:{rsvp.id}", extra={"asked_to_confirm": pending})
 
 
+def queue_rsvp_released(rsvp: Rsvp) -> None:
+    """A place held for an address that was never confirmed went to someone else: the
+    person is told, and may still confirm for a place if one is free, or the waitlist."""
+    subject = _("Your place was released: %(title)s", title=subject_title(rsvp.event))
+    _about_the_rsvp(rsvp, "rsvp_released", subject, "rsvp_released")
+
+
 def queue_rsvp_confirmed(rsvp: Rsvp) -> None:
     """After the person confirmed: whether that gave them a place or the waitlist."""
     _where_it_stands(rsvp, f"rsvp_confirmed:{rsvp.id}")

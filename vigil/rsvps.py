@@ -76,9 +76,14 @@ def confirm_rsvp(rsvp: Rsvp, now: datetime | None = None) -> str:
 
 
 def expire_unconfirmed(now: datetime | None = None) -> int:
-    """Release RSVPs whose confirmation time has passed: they are erased (nothing of
-    an address nobody confirmed is kept). One stored before places were taken by
-    confirming may hold a place; the waitlist moves up into it."""
+    """Release RSVPs whose confirmation time has passed.
+
+    A pending one held nothing and is erased (nothing of an address nobody confirmed
+    is kept). One stored before places were taken by confirming holds a place: it is
+    never released without a word, so it becomes pending with a new deadline and is
+    emailed that its place went and how to confirm now; the waitlist moves up into
+    the place. Returns how many were released.
+    """
     now = now or utcnow()
     event_ids = db.session.scalars(
         select(Rsvp.event_id).where(Rsvp.confirm_by < now).distinct()
@@ -90,7 +95,14 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
             select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.confirm_by < now)
         ).all()
         for rsvp in expired:
-            people.erase(rsvp)
+            if rsvp.status == RsvpStatus.PENDING or not is_live(event, now):
+                people.erase(rsvp)
+            else:
+                rsvp.status = RsvpStatus.PENDING
+                rsvp.confirm_by = people.confirmation_deadline(event, now)
+                rsvp.updated_at = now
+                db.session.flush()
+                emails.queue_rsvp_released(rsvp)
         released += len(expired)
         log.info("unconfirmed rsvps released event=%s count=%d", event.id, len(expired))
         if is_live(event, now):

@@ -214,3 +214,16 @@ def test_every_page_of_the_flow_has_unique_ids(app, client, make_event):
     assert_unique_ids(client.get(link).get_data(as_text=True))
     submit(client, link, link, {"action": "cancel"})
     assert_unique_ids(client.get(link).get_data(as_text=True))
+
+
+def test_rsvp_mistakes_are_summarised_at_the_top_with_error_in_the_title(client, make_event):
+    event = make_event()
+    response = rsvp(client, event, email="not an address", guests="99", consent="")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r"<title>Error: ", html)
+    start = html.index('id="error-summary"')
+    summary = html[start : html.index("</div>", start)]
+    for field_id in ("email", "guests", "consent"):
+        assert f'href="#{field_id}"' in summary, field_id
+    assert 'id="email"' in html and 'value="not an address"' in html

@@ -115,3 +115,17 @@ def test_a_file_that_is_not_there_has_no_version_and_is_not_found(app, client):
         assert url_for("static", filename="../pyproject.toml") == "/static/../pyproject.toml"
     assert client.get("/static/missing.css?v=000000000000").status_code == 404
     assert client.get("/static/%2E%2E/pyproject.toml").status_code == 404
+
+
+def test_every_page_has_an_icon_and_a_manifest_and_favicon_ico_is_no_404(client):
+    """A 404 on every first visit was the price of no icon."""
+    page = client.get("/").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page).group(1)
+    manifest = re.search(r'<link rel="manifest" href="([^"]+)">', page).group(1)
+    with client.get(icon) as served:
+        assert served.status_code == 200
+    with client.get("/favicon.ico") as served:
+        assert served.headers["Content-Type"].startswith("image/svg+xml")
+    with client.get(manifest) as served:
+        assert served.status_code == 200 and served.json["name"] == "Vigil"
+        assert all(i["src"].startswith("/static/") for i in served.json["icons"])  # own origin

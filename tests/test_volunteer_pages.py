@@ -337,3 +337,34 @@ def test_the_personal_feed_changes_its_etag_when_a_role_is_edited(
     assert again.headers["ETag"] != first.headers["ETag"]
     same = client.get(feed, headers={"If-None-Match": again.headers["ETag"]})
     assert same.status_code == 304
+
+
+def test_a_form_with_mistakes_lists_them_all_at_the_top_and_says_so_in_the_title(
+    app, client, make_event, make_roles
+):
+    """Every problem at once (the missing address and the missing shift, not one after
+    the other), in a summary at the top that links to each field and takes the focus,
+    with "Error:" in the title; the email field comes first."""
+    event = make_event()
+    make_roles(event)
+    url = f"/events/{event.slug}/volunteer"
+    page = client.get(url).text
+    assert "<title>Error:" not in page and 'id="error-summary"' not in page
+    assert page.index('id="email"') < page.index('id="shifts"')
+    response = submit(client, url, url, {"email": "", "consent": "y", "name": "Typed"})
+    assert response.status_code == 422
+    html = response.text
+    assert re.search(r"<title>Error: ", html)
+    summary = html[
+        html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))
+    ]
+    assert (
+        "autofocus"
+        in html[
+            html.index("<div", html.index("error-summary") - 80) : html.index('id="error-summary"')
+        ]
+    )
+    assert 'href="#email"' in summary and 'href="#shifts"' in summary
+    assert "Choose at least one shift." in summary
+    assert 'value="Typed"' in html  # what was typed stays
+    assert_unique_ids(html)

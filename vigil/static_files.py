@@ -68,4 +68,11 @@ def init_static_files(app: Flask) -> None:
         return response
 
     app.view_functions["static"] = serve_static
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """Browsers ask for this before reading a page's icon link: no 404 on a first
+        visit. The SVG icon, which they accept at this address too."""
+        return serve_static("favicon.svg")
+
     app.extensions["vigil_static_version"] = version

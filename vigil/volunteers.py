@@ -153,6 +153,18 @@ def needed_phone(shifts: list[Shift], phone: str | None) -> str | None:
     return None
 
 
+def choice_problems(
+    event: Event, shift_ids: list[int], phone: str | None, now: datetime | None = None
+) -> list[ShiftProblem]:
+    """The shift rules a sign-up would break, read without a lock: so a form with other
+    mistakes shows these too, every problem at once rather than one after another."""
+    try:
+        _check_phone(_check_shifts(event, list(shift_ids or []), now or utcnow()), phone)
+    except ShiftProblem as problem:
+        return [problem]
+    return []
+
+
 def _ensure_open(event: Event, now: datetime) -> None:
     if not is_live(event, now):
         raise VolunteeringClosed()

@@ -22,7 +22,7 @@ from ..session_cookies import csrf_field, csrf_token
 CSRF_PLACEHOLDER = "vigil-csrf-token-placeholder"
 # The static files every page links (base.html): a page names them by content hash,
 # so a new version of one makes a new page, whatever else changed.
-LINKED_FILES = ("style.css",)
+LINKED_FILES = ("style.css", "favicon.svg", "manifest.webmanifest")
 _PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 HTML = "text/html; charset=utf-8"
 

@@ -90,6 +90,10 @@ def signup(slug: str):
     event = event_or_404(slug)
     form = VolunteerForm()
     if not form.validate_on_submit():
+        if "csrf_token" not in form.errors and "shifts" not in form.errors:
+            for problem in volunteers.choice_problems(event, form.shifts.data, form.phone.data):
+                field = getattr(form, problem.field)
+                field.errors = [*field.errors, problem.message]
         return render_signup(event, form, status=invalid_status(form))
     if form.is_from_a_script():
         log.info("honeypot filled on volunteer form event=%s", event.id)

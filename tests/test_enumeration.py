@@ -87,7 +87,7 @@ def test_log_in_says_and_does_the_same_for_unknown_addresses(app, make_organiser
         assert response.status_code == 401
         runs[address] = ([s for s in statements if not s.startswith("SELECT")], len(hashes))
         body = response.get_data(as_text=True)
-        texts.add(body.split('<div class="alert"', 1)[1].split("</div>", 1)[0])
+        texts.add(body.split('id="error-summary"', 1)[1].split("</div>", 1)[0])
     assert len(texts) == 1
     assert runs[email] == runs["nobody@vigil.example"]
     assert runs[email][1] == 1

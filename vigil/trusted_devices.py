@@ -15,7 +15,7 @@ random id, and lasts DEVICE_DAYS.
 
 import secrets
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .throttling import key_for_account
@@ -47,6 +47,14 @@ def remember(response: Response, address: str) -> None:
 
 
 def _device() -> dict | None:
+    """The request's device cookie, verified once per request (the log-in's limits ask
+    for it up to three times)."""
+    if "vigil_device" not in g:
+        g.vigil_device = _read_device()
+    return g.vigil_device
+
+
+def _read_device() -> dict | None:
     raw = request.cookies.get(cookie_name())
     if not raw:
         return None

@@ -20,9 +20,10 @@ from ..public_state import PageState
 from ..session_cookies import csrf_field, csrf_token
 
 CSRF_PLACEHOLDER = "vigil-csrf-token-placeholder"
-# The static files every page links (base.html): a page names them by content hash,
-# so a new version of one makes a new page, whatever else changed.
-LINKED_FILES = ("style.css", "favicon.svg", "manifest.webmanifest")
+# The static file whose new version makes a new page (it is looked up on every
+# view). The icon and the manifest are linked too, but a page still naming an older
+# version of them gets the current bytes, only revalidated (static_files.py).
+LINKED_FILES = ("style.css",)
 _PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 HTML = "text/html; charset=utf-8"
 

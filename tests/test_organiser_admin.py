@@ -131,6 +131,7 @@ ROUTES = {
     "organiser.logout": "login",
     "organiser.two_step": "login",
     "organiser.check_in": "see",
+    "organiser.check_in_sheet": "manage",
     "organiser.attendee_list": "manage",
     "organiser.attendee_csv": "manage",
     "organiser.message": "manage",

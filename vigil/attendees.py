@@ -182,6 +182,7 @@ ATTENDEE_COLUMNS = [
     "name",
     "email",
     "status",
+    "check-in code",
     "guests",
     "access needs",
     "wants updates",
@@ -197,6 +198,7 @@ def attendee_rows(event: Event):
             Rsvp.name,
             Rsvp.email,
             Rsvp.status,
+            Rsvp.checkin_code,
             Rsvp.guests,
             Rsvp.accessibility,
             Rsvp.wants_updates,
@@ -207,11 +209,12 @@ def attendee_rows(event: Event):
         .order_by(Rsvp.created_at, Rsvp.id)
         .execution_options(yield_per=1000)
     )
-    for name, address, status, guests, access, updates, checked_in, created in result:
+    for name, address, status, code, guests, access, updates, checked_in, created in result:
         yield [
             name or "",
             address,
             status,
+            code or "",
             guests,
             access or "",
             "yes" if updates else "no",
@@ -282,6 +285,18 @@ def find_for_check_in(event: Event, query: str) -> list[Rsvp]:
             by_name = db.session.scalars(select(Rsvp).where(Rsvp.id.in_(ids))).all()
             found += sorted(by_name, key=lambda r: r.id)
     return found[:CHECK_IN_RESULTS]
+
+
+def check_in_sheet(event: Event) -> list[Rsvp]:
+    """Everyone with a place, by name, for the printed list stewards fall back on when
+    the signal drops: names are stored encrypted, so they are sorted here."""
+    confirmed = _rsvps(event, Rsvp.status == RsvpStatus.CONFIRMED)
+
+    def by_name(rsvp: Rsvp):
+        name = " ".join((rsvp.name or "").split()).casefold()
+        return (not name, name, rsvp.id)  # the unnamed last, by their codes' order
+
+    return sorted(confirmed, key=by_name)
 
 
 def set_checked_in(rsvp: Rsvp, checked_in: bool, now: datetime | None = None) -> None:

@@ -47,3 +47,25 @@ def format_moment(moment: datetime, timezone: str) -> str:
 
 def format_short_date(moment: datetime, timezone: str) -> str:
     return _fmt(moment, "EEE d MMM y", ZoneInfo(timezone))
+
+
+def format_time(moment: datetime, timezone: str) -> str:
+    """The clock time alone, e.g. "14:02": a check-in on the day needs no date."""
+    return _fmt(moment, TIME_PATTERN, ZoneInfo(timezone))
+
+
+def format_hours(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
+    """The span's times without its first day, e.g. "11:00–13:00 GMT", for beside a
+    date block; an end on another day keeps its date."""
+    span = format_span(starts_at, ends_at, timezone)
+    day = _fmt(starts_at, DATE_PATTERN, ZoneInfo(timezone))
+    return span.removeprefix(f"{day}, ")
+
+
+def date_block(moment: datetime, timezone: str) -> dict[str, str]:
+    """The parts of a calendar-leaf date: weekday, day, month and year, in the place's zone."""
+    zone = ZoneInfo(timezone)
+    return {part: _fmt(moment, pattern, zone) for part, pattern in DATE_BLOCK.items()}
+
+
+DATE_BLOCK = {"weekday": "EEE", "day": "d", "month": "MMM", "year": "y"}

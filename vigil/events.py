@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from .database import take_write_lock
 from .errors import RsvpsClosed
@@ -248,21 +248,35 @@ class RsvpCounts:
     waitlisted: int = 0
     cancelled: int = 0
     guests: int = 0  # guests of confirmed RSVPs
+    checked_in: int = 0  # people at the spot, guests included
+
+    @property
+    def expected(self) -> int:
+        """Confirmed people with their guests: whom the stewards expect."""
+        return self.confirmed + self.guests
 
 
 def rsvp_counts(event_ids: list[int]) -> dict[int, RsvpCounts]:
     """RSVP numbers for many events in one grouped query (the dashboard's)."""
     if not event_ids:
         return {}
+    arrived = case((Rsvp.checked_in_at.is_not(None), 1 + Rsvp.guests), else_=0)
     rows = db.session.execute(
-        select(Rsvp.event_id, Rsvp.status, func.count(), func.coalesce(func.sum(Rsvp.guests), 0))
+        select(
+            Rsvp.event_id,
+            Rsvp.status,
+            func.count(),
+            func.coalesce(func.sum(Rsvp.guests), 0),
+            func.coalesce(func.sum(arrived), 0),
+        )
         .where(Rsvp.event_id.in_(event_ids))
         .group_by(Rsvp.event_id, Rsvp.status)
     ).all()
     found: dict[int, dict] = {}
-    for event_id, status, count, guests in rows:
+    for event_id, status, count, guests, checked_in in rows:
         values = found.setdefault(event_id, {})
         values[status] = count
         if status == RsvpStatus.CONFIRMED:
-            values["guests"] = guests
+            values["guests"] = int(guests)
+            values["checked_in"] = int(checked_in)
     return {event_id: RsvpCounts(**values) for event_id, values in found.items()}

@@ -10,7 +10,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from .dates import format_moment, format_short_date, format_span
+from .dates import (
+    date_block,
+    format_hours,
+    format_moment,
+    format_short_date,
+    format_span,
+    format_time,
+)
 from .links import external_url
 from .models import Event
 from .privacy import is_watched_mailbox
@@ -113,6 +120,9 @@ def init_templating(app: Flask) -> None:
         event_day=lambda e: format_short_date(e.starts_at, e.timezone),
         shift_when=lambda s: format_span(s.starts_at, s.ends_at, s.role.event.timezone),
         moment=format_moment,
+        time_of=format_time,
+        event_hours=lambda e: format_hours(e.starts_at, e.ends_at, e.timezone),
+        date_block=lambda e: date_block(e.starts_at, e.timezone),
         watched_mailbox=is_watched_mailbox,
         html_lang=lambda: str(get_locale() or "en").replace("_", "-"),
     )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ... import organisers, two_factor
 from ...event_rules import is_slug
+from ...events import RsvpCounts, rsvp_counts
 from ...extensions import db, login_manager
 from ...forms.base import CsrfOnlyForm
 from ...models import Event, Organiser, OrganiserRole, Role, Rsvp, Shift
@@ -34,9 +35,18 @@ class Need(StrEnum):
 
 
 @bp.context_processor
-def logout_form() -> dict:
-    """Every organiser page carries the log-out button, and its CSRF token."""
-    return {"logout": CsrfOnlyForm(formdata=None)}
+def workspace() -> dict:
+    """Every organiser page carries the log-out button (with its CSRF token), and the
+    header's numbers for the event it is about, counted only if the page names one."""
+    return {
+        "logout": CsrfOnlyForm(formdata=None),
+        "event_numbers": event_numbers,
+        "manages": current_user.is_authenticated and organisers.manages_events(current_user),
+    }
+
+
+def event_numbers(event: Event) -> RsvpCounts:
+    return rsvp_counts([event.id]).get(event.id, RsvpCounts())
 
 
 def _event_by_slug(slug: str) -> Event | None:

@@ -29,7 +29,7 @@ from vigil import create_app  # noqa: E402
 from vigil.calendar import _vevent_bytes, _vtimezone_bytes  # noqa: E402
 from vigil.extensions import db  # noqa: E402
 from vigil.models import Event  # noqa: E402
-from vigil.pages.calendars import _FEEDS  # noqa: E402
+from vigil.page_cache import page_cache  # noqa: E402
 
 
 def seed_events(count: int) -> None:
@@ -116,7 +116,8 @@ def main():
         def forget_everything():
             _vevent_bytes.cache_clear()
             _vtimezone_bytes.cache_clear()
-            _FEEDS.clear()
+            with app.app_context():
+                page_cache()._entries.clear()  # the rendered feeds too
 
         one_changed = timed(client, {}, 30, 200, before=touch_one_event)
         cold = timed(client, {}, 10, 200, before=forget_everything)

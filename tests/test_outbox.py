@@ -183,7 +183,7 @@ def test_undeliverable_emails_are_listed_and_shown_to_the_organisers(
     assert f"\t{event.slug}\trsvp_confirmed\tattempts 1\tSMTPRecipientsRefused 550" in listed.output
     assert "1 undeliverable" in listed.output and "@example.org" not in listed.output
     client = signed_in("organiser", [event])
-    assert "1 email could not be delivered" in client.get("/organiser/").text
+    assert "<dt>Emails undelivered</dt><dd>1</dd>" in client.get("/organiser/").text
     attendees = client.get(f"/organiser/events/{event.slug}/attendees").text
     assert attendees.count("emails to it bounce") == 1
     row = next(r for r in attendees.split("<tr>") if "emails to it bounce" in r)

@@ -12,6 +12,7 @@ from . import (
     crypto,
     database,
     errors,
+    event_text,
     headers,
     languages,
     logs,
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     session_cookies.init_session_cookies(app)
     static_files.init_static_files(app)
     templating.init_templating(app)
+    event_text.init_event_text(app)
 
     app.register_blueprint(calendar_pages.bp)
     app.register_blueprint(event_pages.bp)

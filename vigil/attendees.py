@@ -5,6 +5,7 @@ outbox, in the caller's transaction. Dedupe keys make every one safe to run twic
 """
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,18 +80,36 @@ def message_recipients(event: Event, audience: str) -> list[Rsvp]:
     raise ValueError(f"unknown audience {audience!r}")
 
 
+def reader_languages(recipients: list[Rsvp]) -> dict[str, int]:
+    """How many recipients read each language ("en" for those from before it was kept),
+    most read first: the organisers see whom a text in one language leaves out."""
+    counts = Counter(r.language or "en" for r in recipients)
+    return dict(counts.most_common())
+
+
 def message_attendees(
-    event: Event, *, subject: str, body: str, audience: str, message_key: str
+    event: Event,
+    *,
+    subject: str,
+    body: str,
+    audience: str,
+    message_key: str,
+    translations: dict[str, tuple[str, str]] | None = None,
 ) -> int:
     """Queue an organiser's message to the chosen attendees; returns how many were queued.
 
     `message_key` identifies this message (the organiser's form carries it), so a
     form posted twice sends nothing twice. Messages to people who opted into updates
-    are non-essential and carry List-Unsubscribe.
+    are non-essential and carry List-Unsubscribe. `translations` gives the subject
+    and text for readers of a language ({"zh_Hans": (subject, body)}); the others
+    get `subject` and `body`.
     """
     optional = audience == Audience.UPDATES
+    texts = translations or {}
     count = sum(
-        emails.queue_organiser_message(r, message_key, subject, body, optional)
+        emails.queue_organiser_message(
+            r, message_key, *texts.get(r.language or "en", (subject, body)), optional
+        )
         for r in message_recipients(event, audience)
     )
     log.info("organiser message event=%s audience=%s queued=%d", event.id, audience, count)

@@ -254,15 +254,24 @@ def shift_uid(shift_uuid: str, host: str) -> str:
 
 
 def shift_entry(
-    *, role: str, event_title: str, meeting_point: str, what_to_bring: str, address: str, **common
+    *,
+    role: str,
+    event_title: str,
+    meeting_point: str,
+    what_to_bring: str,
+    address: str,
+    meet_label: str = "Meet at:",
+    bring_label: str = "Bring:",
+    **common,
 ) -> CalendarEntry:
     """One volunteer shift in the volunteer's own feed: the duty, where to meet, what to bring.
 
-    It carries nothing about anyone else on the rota. `common` as for event_entry.
+    It carries nothing about anyone else on the rota. `common` as for event_entry; the
+    labels come in the person's language.
     """
     lines = [
-        f"Meet at: {meeting_point}" if meeting_point else "",
-        f"Bring: {what_to_bring}" if what_to_bring else "",
+        f"{meet_label} {meeting_point}" if meeting_point else "",
+        f"{bring_label} {what_to_bring}" if what_to_bring else "",
         common["url"],
     ]
     return _entry(

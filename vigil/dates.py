@@ -12,6 +12,41 @@ DATE_PATTERN = "EEEE d MMMM y"
 TIME_PATTERN = "HH:mm"
 
 
+class _Style:
+    """How one language writes a day, a span and a zone (Babel knows the words)."""
+
+    def __init__(self, day, short, zone, span, span_zones, span_days, moment):
+        self.day, self.short, self.zone = day, short, zone
+        self.span, self.span_zones, self.span_days = span, span_zones, span_days
+        self.moment = moment
+
+
+ENGLISH = _Style(
+    day=DATE_PATTERN,
+    short="EEE d MMM y",
+    zone="z",
+    span="{day}, {start}–{end} {zone}",
+    span_zones="{day}, {start} {zone} – {end} {end_zone}",
+    span_days="{day}, {start} {zone} – {end_day}, {end} {end_zone}",
+    moment="{day}, {time} {zone}",
+)
+# 2017年12月10日星期日 11:00–13:00（英国时间）: Babel has no short zone names in
+# Chinese ("+0000"), but its generic ones read naturally.
+CHINESE = _Style(
+    day="y年M月d日EEEE",
+    short="y年M月d日 EEE",
+    zone="v",
+    span="{day} {start}–{end}（{zone}）",
+    span_zones="{day} {start}（{zone}）– {end}（{end_zone}）",
+    span_days="{day} {start} – {end_day} {end}（{end_zone}）",
+    moment="{day} {time}（{zone}）",
+)
+
+
+def _style() -> "_Style":
+    return CHINESE if _locale().language == "zh" else ENGLISH
+
+
 def _locale() -> Locale:
     try:
         locale = get_locale()
@@ -26,27 +61,36 @@ def _fmt(moment: datetime, pattern: str, zone: ZoneInfo) -> str:
 
 def format_span(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
     """E.g. "Sunday 10 December 2017, 11:00–13:00 GMT", in the place's own zone."""
-    zone = ZoneInfo(timezone)
+    style, zone = _style(), ZoneInfo(timezone)
     start_local, end_local = starts_at.astimezone(zone), ends_at.astimezone(zone)
     start_zone, end_zone = _fmt(starts_at, "z", zone), _fmt(ends_at, "z", zone)
-    day = _fmt(starts_at, DATE_PATTERN, zone)
-    start_time, end_time = _fmt(starts_at, TIME_PATTERN, zone), _fmt(ends_at, TIME_PATTERN, zone)
+    parts = {
+        "day": _fmt(starts_at, style.day, zone),
+        "start": _fmt(starts_at, TIME_PATTERN, zone),
+        "end": _fmt(ends_at, TIME_PATTERN, zone),
+        "zone": _fmt(starts_at, style.zone, zone),
+        "end_zone": _fmt(ends_at, style.zone, zone),
+    }
     if start_local.date() == end_local.date():
         if start_zone == end_zone:
-            return f"{day}, {start_time}–{end_time} {end_zone}"
-        return f"{day}, {start_time} {start_zone} – {end_time} {end_zone}"
-    end_day = _fmt(ends_at, DATE_PATTERN, zone)
-    return f"{day}, {start_time} {start_zone} – {end_day}, {end_time} {end_zone}"
+            return style.span.format(**parts)
+        return style.span_zones.format(**parts)  # the clocks change meanwhile
+    parts["end_day"] = _fmt(ends_at, style.day, zone)
+    return style.span_days.format(**parts)
 
 
 def format_moment(moment: datetime, timezone: str) -> str:
     """One instant with its date, e.g. "Friday 1 December 2017, 09:00 GMT"."""
-    zone = ZoneInfo(timezone)
-    return _fmt(moment, f"{DATE_PATTERN}, {TIME_PATTERN} z", zone)
+    style, zone = _style(), ZoneInfo(timezone)
+    return style.moment.format(
+        day=_fmt(moment, style.day, zone),
+        time=_fmt(moment, TIME_PATTERN, zone),
+        zone=_fmt(moment, style.zone, zone),
+    )
 
 
 def format_short_date(moment: datetime, timezone: str) -> str:
-    return _fmt(moment, "EEE d MMM y", ZoneInfo(timezone))
+    return _fmt(moment, _style().short, ZoneInfo(timezone))
 
 
 def format_time(moment: datetime, timezone: str) -> str:
@@ -58,8 +102,8 @@ def format_hours(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
     """The span's times without its first day, e.g. "11:00–13:00 GMT", for beside a
     date block; an end on another day keeps its date."""
     span = format_span(starts_at, ends_at, timezone)
-    day = _fmt(starts_at, DATE_PATTERN, ZoneInfo(timezone))
-    return span.removeprefix(f"{day}, ")
+    day = _fmt(starts_at, _style().day, ZoneInfo(timezone))
+    return span.removeprefix(f"{day}, ").removeprefix(f"{day} ")
 
 
 def date_block(moment: datetime, timezone: str) -> dict[str, str]:

@@ -14,12 +14,15 @@ import json
 import uuid
 from collections.abc import Callable
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from . import people
 from .dates import format_moment, format_short_date, format_span
 from .event_calendar import attachment_for, cancelled_shift_attachment, shifts_attachment
+from .event_text import text_of
 from .extensions import db
+from .languages import locale_for
 from .links import external_url
 from .mail import queue_email, render_bodies
 from .models import Rsvp, RsvpStatus, Shift, VolunteerSignup
@@ -73,6 +76,19 @@ def _queue(
     )
 
 
+def _in_their_language(queue: Callable) -> Callable:
+    """Subjects and dates written when a message is queued come in the person's own
+    language, whoever's request queues it: an organiser's change reaches each attendee
+    in the language they RSVPed in."""
+
+    @functools.wraps(queue)
+    def in_their_language(person, *args, **kwargs):
+        with force_locale(locale_for(person.language)):
+            return queue(person, *args, **kwargs)
+
+    return in_their_language
+
+
 class PersonGone(LookupError):
     """The message's person was erased after it was claimed."""
 
@@ -95,6 +111,11 @@ def render(message: Claimed) -> tuple[Claimed, list[people.NewLink]]:
     person = db.session.get(model, person_id) if person_id is not None else None
     if person is None:
         raise PersonGone()
+    with force_locale(locale_for(person.language)):
+        return _render_for(message, spec, model, person)
+
+
+def _render_for(message: Claimed, spec: dict, model, person) -> tuple[Claimed, list]:
     event = person.event
     token, link = people.new_link(person)
     links = [link]
@@ -145,7 +166,7 @@ def subject_title(event) -> str:
     subjects, only its date, since a phone shows subjects on its lock screen."""
     if event.discreet_subjects:
         return _("your event on %(date)s", date=format_short_date(event.starts_at, event.timezone))
-    return event.title
+    return text_of(event, "title")
 
 
 def _version(person: people.Person) -> str:
@@ -153,6 +174,7 @@ def _version(person: people.Person) -> str:
     return f"{person.id}:{person.updated_at.timestamp():.6f}"
 
 
+@_in_their_language
 def queue_manage_link(person: people.Person) -> None:
     """A fresh private link, for a known address that used a public form again."""
     title = subject_title(person.event)
@@ -177,6 +199,7 @@ def _to_attendee(rsvp: Rsvp, *, calendar: bool = False, **message) -> bool:
     return _queue(rsvp, **message)
 
 
+@_in_their_language
 def queue_rsvp_received(rsvp: Rsvp) -> None:
     """The first email of a new RSVP: asking to confirm it (pending), or where it stands."""
     pending = rsvp.status == RsvpStatus.PENDING
@@ -185,6 +208,7 @@ def queue_rsvp_received(rsvp: Rsvp) -> None:
     _where_it_stands(rsvp, f"rsvp_received:{rsvp.id}", extra={"asked_to_confirm": pending})
 
 
+@_in_their_language
 def queue_rsvp_released(rsvp: Rsvp) -> None:
     """A place held for an address that was never confirmed went to someone else: the
     person is told, and may still confirm for a place if one is free, or the waitlist."""
@@ -192,6 +216,7 @@ def queue_rsvp_released(rsvp: Rsvp) -> None:
     _about_the_rsvp(rsvp, "rsvp_released", subject, "rsvp_released")
 
 
+@_in_their_language
 def queue_rsvp_confirmed(rsvp: Rsvp) -> None:
     """After the person confirmed: whether that gave them a place or the waitlist."""
     _where_it_stands(rsvp, f"rsvp_confirmed:{rsvp.id}")
@@ -222,11 +247,13 @@ def _about_the_rsvp(rsvp: Rsvp, kind: str, subject: str, template: str, calendar
     _to_attendee(rsvp, kind=kind, key=key, subject=subject, template=template, calendar=calendar)
 
 
+@_in_their_language
 def queue_rsvp_changed(rsvp: Rsvp) -> None:
     subject = _("Your RSVP has been changed: %(title)s", title=subject_title(rsvp.event))
     _about_the_rsvp(rsvp, "rsvp_changed", subject, "rsvp_changed")
 
 
+@_in_their_language
 def queue_rsvp_cancelled(rsvp: Rsvp) -> None:
     if rsvp.cancelled_by_organisers:
         subject = _(
@@ -237,6 +264,7 @@ def queue_rsvp_cancelled(rsvp: Rsvp) -> None:
     _about_the_rsvp(rsvp, "rsvp_cancelled", subject, "rsvp_cancelled")
 
 
+@_in_their_language
 def queue_rsvp_restored(rsvp: Rsvp) -> None:
     confirmed = rsvp.status == RsvpStatus.CONFIRMED
     if confirmed:
@@ -246,6 +274,7 @@ def queue_rsvp_restored(rsvp: Rsvp) -> None:
     _about_the_rsvp(rsvp, "rsvp_restored", subject, "rsvp_changed", calendar=confirmed)
 
 
+@_in_their_language
 def queue_rsvp_promoted(rsvp: Rsvp) -> None:
     subject = _("A place has opened up for you: %(title)s", title=subject_title(rsvp.event))
     _about_the_rsvp(rsvp, "rsvp_promoted", subject, "rsvp_promoted", calendar=True)
@@ -261,6 +290,7 @@ def _about_the_event(
     )
 
 
+@_in_their_language
 def queue_event_changed(rsvp: Rsvp, before: dict | None = None) -> bool:
     """A move, with `before` (the old time and place) to show beside the new; without
     it, the event is back on after a cancellation. Once per version of the event."""
@@ -276,6 +306,7 @@ def queue_event_changed(rsvp: Rsvp, before: dict | None = None) -> bool:
     )
 
 
+@_in_their_language
 def queue_event_cancelled(rsvp: Rsvp) -> bool:
     event = rsvp.event
     subject = _("Cancelled: %(title)s", title=subject_title(event))
@@ -283,6 +314,7 @@ def queue_event_cancelled(rsvp: Rsvp) -> bool:
     return _about_the_event(rsvp, "event_cancelled", subject, once_per)
 
 
+@_in_their_language
 def queue_reminder(rsvp: Rsvp) -> bool:
     """Keyed by the start time, so an event moved to a new time gets a new reminder."""
     subject = _("Reminder: %(title)s", title=subject_title(rsvp.event))
@@ -290,6 +322,7 @@ def queue_reminder(rsvp: Rsvp) -> bool:
     return _about_the_event(rsvp, "reminder", subject, once_per)
 
 
+@_in_their_language
 def queue_organiser_message(
     rsvp: Rsvp, message_key: str, subject: str, body: str, optional: bool
 ) -> bool:
@@ -337,6 +370,7 @@ def _to_volunteer(
     return _queue(signup, **message)
 
 
+@_in_their_language
 def queue_volunteer_pending(signup: VolunteerSignup) -> None:
     """Asking a new sign-up to confirm; no calendar yet, since no shift is theirs."""
     _to_volunteer(
@@ -352,6 +386,7 @@ def queue_volunteer_pending(signup: VolunteerSignup) -> None:
     )
 
 
+@_in_their_language
 def queue_volunteer_confirmation(signup: VolunteerSignup, missed: list[str] = ()) -> None:
     """After the person confirmed: their shifts, and those that filled up first."""
     _to_volunteer(
@@ -366,6 +401,7 @@ def queue_volunteer_confirmation(signup: VolunteerSignup, missed: list[str] = ()
     )
 
 
+@_in_their_language
 def queue_volunteer_changed(signup: VolunteerSignup, struck: tuple = ()) -> None:
     """`struck` are calendar entries of shifts just given up, sent as cancelled."""
     _to_volunteer(
@@ -394,6 +430,7 @@ _EVENT_NEWS = {
 }
 
 
+@_in_their_language
 def queue_volunteer_event_news(signup: VolunteerSignup, what: str, before: dict | None) -> bool:
     """The event was cancelled, moved or reinstated: the volunteer's shifts as they are
     now (struck out in calendars when the event is cancelled), once per change."""
@@ -409,6 +446,7 @@ def queue_volunteer_event_news(signup: VolunteerSignup, what: str, before: dict 
     )
 
 
+@_in_their_language
 def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
     """Keyed by the start time, so a shift moved to a new time gets a new reminder."""
     names = {"role": shift.role.name, "title": subject_title(signup.event)}
@@ -419,6 +457,7 @@ def queue_shift_reminder(signup: VolunteerSignup, shift: Shift) -> bool:
     return _about_a_shift(signup, shift, "shift_reminder", subject, once_per, calendar=False)
 
 
+@_in_their_language
 def queue_shift_cancelled(signup: VolunteerSignup, shift: Shift) -> bool:
     """Sent before the shift is deleted, so the message can still name it."""
     names = {"role": shift.role.name, "title": subject_title(signup.event)}

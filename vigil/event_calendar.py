@@ -13,6 +13,7 @@ from .calendar import (
     shift_entry,
     shift_uid,
 )
+from .event_text import text_of
 from .links import calendar_host, external_url
 from .models import Event, EventStatus
 
@@ -20,10 +21,10 @@ from .models import Event, EventStatus
 def entry_for(event: Event) -> CalendarEntry:
     return event_entry(
         uid=event_uid(event.uuid, calendar_host()),
-        title=event.title,
-        summary_text=event.summary,
-        transport=event.transport,
-        venue=event.venue,
+        title=text_of(event, "title"),
+        summary_text=text_of(event, "summary"),
+        transport=text_of(event, "transport"),
+        venue=text_of(event, "venue"),
         address=event.full_address,
         url=external_url("events.show", slug=event.slug),
         starts_at=event.starts_at,
@@ -71,9 +72,11 @@ def shift_entries(signup) -> list[CalendarEntry]:
             shift_entry(
                 uid=shift_uid(shift.uuid, calendar_host()),
                 role=shift.role.name,
-                event_title=event.title,
+                event_title=text_of(event, "title"),
                 meeting_point=shift.meeting_point,
                 what_to_bring=shift.role.what_to_bring,
+                meet_label=_("Meet at:"),
+                bring_label=_("Bring:"),
                 address=event.full_address,
                 url=url,
                 starts_at=shift.starts_at,
@@ -91,7 +94,7 @@ def shift_entries(signup) -> list[CalendarEntry]:
 def shifts_file(signup) -> bytes:
     return build_calendar(
         shift_entries(signup),
-        name=_("My shifts: %(title)s", title=signup.event.title),
+        name=_("My shifts: %(title)s", title=text_of(signup.event, "title")),
         refresh=FEED_REFRESH,
     )
 

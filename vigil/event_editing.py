@@ -56,6 +56,7 @@ EDITABLE = (
     "retention_days",
     "confirm_by_email",
     "discreet_subjects",
+    "translations",
 )
 
 

@@ -23,7 +23,9 @@ from .event_rules import (
     shift_problems,
     stored_times,
 )
+from .event_text import TEXT_FIELDS, clean_translations
 from .extensions import db
+from .languages import TRANSLATED
 from .local_time import next_anniversary, zone_named
 from .models import Event, EventStatus, Role, Shift
 
@@ -52,6 +54,14 @@ FIELDS = {
     "confirm_by_email": (False, None, "bool"),
     "discreet_subjects": (False, None, "bool"),
     "roles": (False, None, "roles"),
+    # [events.translations.zh_Hans] and [events.translations.zh_Hant]: the same keys
+    # as the event's own words, each optional.
+    "translations": (False, None, "translations"),
+}
+TRANSLATION_FIELDS = {
+    key: (False, limit, kind)
+    for key, (_required, limit, kind) in FIELDS.items()
+    if key in TEXT_FIELDS
 }
 
 ROLE_FIELDS = {
@@ -132,6 +142,20 @@ def _check_value(key: str, value, limit, kind: str, problems: list[str]):
             problems.append(f"{where} must be a list of tables")
             return None
         return value
+    if kind == "translations":
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            problems.append(f"{where} must hold one table per language")
+            return None
+        unknown = sorted(set(value) - set(TRANSLATED))
+        if unknown:
+            problems.append(f"{where}: unknown languages: " + ", ".join(unknown))
+        return clean_translations(
+            {
+                code: _check_table(value[code], TRANSLATION_FIELDS, problems, f"{key}.{code}")
+                for code in TRANSLATED
+                if code in value
+            }
+        )
     if kind == "status":
         if value not in EventStatus.ALL:
             problems.append(f"{where} must be one of {', '.join(EventStatus.ALL)}")
@@ -185,6 +209,7 @@ def parse_event(raw: dict) -> dict:
     problems: list[str] = []
     values = _check_table(raw, FIELDS, problems)
     roles = values.pop("roles", None)
+    translations = values.pop("translations", None)
     columns = {}
     try:
         columns = check_event(values)
@@ -213,6 +238,7 @@ def parse_event(raw: dict) -> dict:
     ):
         columns.setdefault(key, None)
     columns["discreet_subjects"] = bool(columns.get("discreet_subjects"))
+    columns["translations"] = translations
     return columns
 
 
@@ -289,4 +315,7 @@ def seed(today: date) -> list[ImportResult]:
     if copy["ends_at"] <= datetime.now(UTC):
         copy = next_anniversary(original, today + timedelta(days=1))
     copy["description"] = ANNIVERSARY_DESCRIPTION.read_text(encoding="utf-8").strip()
+    for code, fields in (copy.get("translations") or {}).items():
+        translated = ANNIVERSARY_DESCRIPTION.with_suffix(f".{code}.txt")
+        fields["description"] = translated.read_text(encoding="utf-8").strip()
     return [store_event(original), store_event(copy)]

@@ -84,6 +84,14 @@ def next_anniversary(columns: dict, today: date) -> dict:
         rsvp_opens_at=None,
         rsvp_closes_at=None,
     )
+    if columns.get("translations"):
+        copy["translations"] = {
+            code: {
+                k: v.replace(old_year, str(year)) if k in ("title", "summary") else v
+                for k, v in fields.items()
+            }
+            for code, fields in columns["translations"].items()
+        }
     if copy["slug"] == columns["slug"]:
         copy["slug"] = f"{columns['slug']}-{year}"
     return copy

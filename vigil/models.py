@@ -131,6 +131,8 @@ class Event(db.Model):
     # Set when the details were deleted; the numbers are kept for the records.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_counts: Mapped[dict | None] = mapped_column(JSON)
+    # Text in other languages, {"zh_Hans": {"title": ...}}; see event_text.py.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Rises with every stored change of any kind (see bump_event_revision), so a
     # cheap sum over the feed's events tells whether the feed's bytes changed.
@@ -201,6 +203,9 @@ class Rsvp(db.Model):
     cancelled_by_organisers: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Short code for the steward at the spot (also as a QR code on the manage page).
     checkin_code: Mapped[str | None] = mapped_column(String(8))
+    # The language of the page they RSVPed on ("en", "zh_Hans", "zh_Hant"): every
+    # email to them is in it. None for RSVPs from before languages were kept.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -388,6 +393,7 @@ class VolunteerSignup(db.Model):
     # Raised when a shift is dropped or added: part of every SEQUENCE of the person's
     # shift entries, so a shift taken again supersedes its own cancellation.
     calendar_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    language: Mapped[str | None] = mapped_column(String(8))  # as Rsvp.language
     # Set while pending: the sign-up is erased at this moment unless confirmed first.
     confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # SHA-256 of the personal calendar feed's token; a new one replaces it.

@@ -133,6 +133,7 @@ def create_rsvp(
     accessibility: str | None = None,
     wants_updates: bool = False,
     quiet: bool = False,
+    language: str | None = None,
     now: datetime | None = None,
 ) -> RsvpResult:
     """Take an RSVP: pending until the person confirms from their mailbox where that is
@@ -142,7 +143,8 @@ def create_rsvp(
     until someone confirms. Raises RsvpsClosed when the event does not take RSVPs.
     An address that already has an RSVP for this event changes nothing but its
     manage link, which is emailed afresh, unless one went lately or the address is
-    `quiet` (past its rate limit: throttling.address_is_quiet).
+    `quiet` (past its rate limit: throttling.address_is_quiet). `language` is the
+    page's, which every email to the person then uses.
     """
     now = now or utcnow()
     event = lock_event(event, shared=True)
@@ -165,6 +167,7 @@ def create_rsvp(
         wants_updates=wants_updates,
         status=status,
         confirm_by=deadline if status == RsvpStatus.PENDING else None,
+        language=language,
     )
     if arrival.added is not None:
         emails.queue_rsvp_received(arrival.added)

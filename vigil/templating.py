@@ -6,7 +6,6 @@ from urllib.parse import quote, urlencode
 
 import segno
 from flask import Flask
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -18,6 +17,8 @@ from .dates import (
     format_span,
     format_time,
 )
+from .event_text import text_of
+from .languages import LANGUAGES, current_code, html_lang
 from .links import external_url
 from .models import Event
 from .privacy import is_watched_mailbox
@@ -49,16 +50,20 @@ def google_calendar_url(event: Event) -> str:
     start, end = event.starts_at.astimezone(UTC), event.ends_at.astimezone(UTC)
     details = "\n\n".join(
         part
-        for part in (event.summary, event.transport, external_url("events.show", slug=event.slug))
+        for part in (
+            text_of(event, "summary"),
+            text_of(event, "transport"),
+            external_url("events.show", slug=event.slug),
+        )
         if part
     )
     query = urlencode(
         {
             "action": "TEMPLATE",
-            "text": event.title,
+            "text": text_of(event, "title"),
             "dates": f"{start.strftime(fmt)}/{end.strftime(fmt)}",
             "details": details,
-            "location": f"{event.venue}, {event.full_address}",
+            "location": f"{text_of(event, 'venue')}, {event.full_address}",
             "ctz": event.timezone,
         }
     )
@@ -124,7 +129,9 @@ def init_templating(app: Flask) -> None:
         event_hours=lambda e: format_hours(e.starts_at, e.ends_at, e.timezone),
         date_block=lambda e: date_block(e.starts_at, e.timezone),
         watched_mailbox=is_watched_mailbox,
-        html_lang=lambda: str(get_locale() or "en").replace("_", "-"),
+        html_lang=html_lang,
+        languages=LANGUAGES,
+        language_code=current_code,
     )
     app.jinja_env.globals["org_name"] = app.config["VIGIL_ORG_NAME"]
     app.jinja_env.globals["status_names"] = STATUS_NAMES

@@ -195,6 +195,7 @@ def sign_up(
     languages: str | None = None,
     notes: str | None = None,
     quiet: bool = False,
+    language: str | None = None,
     now: datetime | None = None,
 ) -> SignupResult:
     """Ask for shifts for a person, or (for a known address) only email a fresh link,
@@ -224,6 +225,7 @@ def sign_up(
         notes=(notes or "").strip() or None,
         status=SignupStatus.PENDING,
         confirm_by=people.confirmation_deadline(event, now),
+        language=language,
         created_at=now,
         updated_at=now,
     )

@@ -127,7 +127,60 @@ class MessageForm(VigilForm):
     previewed = HiddenField(validators=[Length(max=64)])
     confirm = BooleanField(_l("Send it now"))
 
+    TRANSLATED = ("zh_Hans", "zh_Hant")
+
+    def validate(self, extra_validators=None) -> bool:
+        """A translation needs both its subject and its text, or neither."""
+        valid = super().validate(extra_validators)
+        for code in self.TRANSLATED:
+            subject, body = self[f"subject_{code}"], self[f"body_{code}"]
+            if bool(subject.data) != bool(body.data):
+                missing = body if subject.data else subject
+                missing.errors = [
+                    *missing.errors,
+                    _l("Give both a subject and a text in this language, or neither."),
+                ]
+                valid = False
+        return valid
+
+    def translations(self) -> dict[str, tuple[str, str]]:
+        """{"zh_Hans": (subject, text)} for the languages given."""
+        return {
+            code: (self[f"subject_{code}"].data, self[f"body_{code}"].data)
+            for code in self.TRANSLATED
+            if self[f"subject_{code}"].data and self[f"body_{code}"].data
+        }
+
     def digest(self) -> str:
-        """What the preview showed: audience, subject and text."""
-        shown = "\x1f".join((self.audience.data, self.subject.data or "", self.body.data or ""))
-        return hashlib.sha256(shown.encode()).hexdigest()
+        """What the preview showed: audience, subjects and texts."""
+        parts = [self.audience.data, self.subject.data or "", self.body.data or ""]
+        for code in self.TRANSLATED:
+            parts += [self[f"subject_{code}"].data or "", self[f"body_{code}"].data or ""]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+# The same message for readers of Chinese, each optional: without one, they get the
+# text above. Fields "subject_zh_Hans", "body_zh_Hans" and so on.
+_IN_LANGUAGE = {
+    "zh_Hans": (_l("Subject in Simplified Chinese"), _l("Message in Simplified Chinese")),
+    "zh_Hant": (_l("Subject in Traditional Chinese"), _l("Message in Traditional Chinese")),
+}
+for _code, (_subject, _body) in _IN_LANGUAGE.items():
+    setattr(
+        MessageForm,
+        f"subject_{_code}",
+        StringField(
+            _subject,
+            filters=[strip],
+            validators=[Optional(), Length(max=200), no_control_characters()],
+        ),
+    )
+    setattr(
+        MessageForm,
+        f"body_{_code}",
+        TextAreaField(
+            _body,
+            filters=[strip],
+            validators=[Optional(), Length(max=5000), no_control_characters(True)],
+        ),
+    )

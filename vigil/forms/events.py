@@ -160,7 +160,12 @@ class EventForm(VigilForm):
         confirm = "yes" if values.get("confirm_by_email") else ""
         return cls(
             formdata=None,
-            data={**values, "demands": "\n".join(values["demands"]), "confirm_by_email": confirm},
+            data={
+                **values,
+                **translation_data(values.get("translations")),
+                "demands": "\n".join(values["demands"]),
+                "confirm_by_email": confirm,
+            },
         )
 
     def values(self) -> dict:
@@ -188,7 +193,64 @@ class EventForm(VigilForm):
             "retention_days": self.retention_days.data,
             "confirm_by_email": True if self.confirm_by_email.data == "yes" else None,
             "discreet_subjects": bool(self.discreet_subjects.data),
+            "translations": translations_of(self) or None,
         }
+
+
+# The event's words in other languages: optional fields named "title_zh_Hans" and so
+# on, with the limits of the event's own (event_text.TEXT_FIELDS).
+TRANSLATION_FIELDS = {
+    "title": lambda: text_field(_l("Title"), m.TITLE_MAX),
+    "summary": lambda: text_field(_l("One-line summary"), m.SUMMARY_MAX),
+    "description": lambda: text_field(
+        _l("Description"), m.DESCRIPTION_MAX, multi_line=True, render_kw={"rows": 8}
+    ),
+    "demands": lambda: TextAreaField(
+        _l("Demands"),
+        description=_l("One per line."),
+        filters=[strip],
+        validators=[Optional(), no_control_characters(True), demand_lines],
+        render_kw={"rows": 4},
+    ),
+    "venue": lambda: text_field(_l("Place"), m.VENUE_MAX),
+    "transport": lambda: text_field(_l("Getting there"), m.TRANSPORT_MAX),
+}
+TRANSLATED = ("zh_Hans", "zh_Hant")
+for _code in TRANSLATED:
+    for _name, _make in TRANSLATION_FIELDS.items():
+        setattr(EventForm, f"{_name}_{_code}", _make())
+
+
+def translation_fields(form: EventForm, code: str) -> list:
+    return [form[f"{name}_{code}"] for name in TRANSLATION_FIELDS]
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def translations_of(form: EventForm) -> dict:
+    """{"zh_Hans": {"title": ...}} from the form, blanks left out."""
+    found = {}
+    for code in TRANSLATED:
+        fields = {}
+        for name in TRANSLATION_FIELDS:
+            value = form[f"{name}_{code}"].data
+            value = _lines(value) if name == "demands" else (value or "")
+            if value:
+                fields[name] = value
+        if fields:
+            found[code] = fields
+    return found
+
+
+def translation_data(translations: dict | None) -> dict:
+    """The form's flat fields from stored translations."""
+    data = {}
+    for code, fields in (translations or {}).items():
+        for name, value in fields.items():
+            data[f"{name}_{code}"] = "\n".join(value) if name == "demands" else value
+    return data
 
 
 class NotifyConfirmForm(VigilForm):

@@ -22,6 +22,7 @@ from ..events import RsvpWindow, places_left, rsvp_window
 from ..extensions import db
 from ..forms.base import CsrfOnlyForm, invalid_status
 from ..forms.people import EraseRsvpForm, ManageRsvpForm, RsvpForm
+from ..languages import current_code
 from ..models import Rsvp, RsvpStatus
 from ..throttling import address_is_quiet, form_limits
 from .events import event_or_404, render_event_page
@@ -51,7 +52,13 @@ def create(slug: str):
             return render_event_page(event, form)
         try:
             quiet = address_is_quiet(form.email.data)
-            result = rsvps.create_rsvp(event, email=form.email.data, quiet=quiet, **form.details())
+            result = rsvps.create_rsvp(
+                event,
+                email=form.email.data,
+                quiet=quiet,
+                language=current_code(),
+                **form.details(),
+            )
         except VigilError as exc:
             return render_event_page(event, form, error=exc.message, status=exc.status_code)
         db.session.commit()

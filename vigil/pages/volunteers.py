@@ -3,6 +3,7 @@
 import logging
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import people, volunteers
@@ -19,6 +20,7 @@ from ..forms.people import (
     VolunteerForm,
     WithdrawForm,
 )
+from ..languages import current_code, locale_for
 from ..links import external_url
 from ..models import Event, VolunteerSignup, utcnow
 from ..public_state import event_state
@@ -111,6 +113,7 @@ def signup(slug: str):
             phone=form.phone.data,
             languages=form.languages.data,
             notes=form.notes.data,
+            language=current_code(),
         )
     except volunteers.ShiftProblem as exc:
         db.session.rollback()
@@ -250,5 +253,7 @@ def shifts_feed(token: str):
     if signup is None:
         abort(404)
     # Tagged by its bytes: a role renamed or a meeting point moved is a new file too.
-    body = shifts_file(signup)
+    # In the person's language: a calendar app sends no cookie to choose one.
+    with force_locale(locale_for(signup.language)):
+        body = shifts_file(signup)
     return calendar_response(etag_of(body), None, lambda: body, personal=True)

@@ -28,15 +28,23 @@ def message(event: Event):
     if not form.confirm.data or changed:
         # What is sent is exactly what was previewed: anything changed since (the
         # audience, the subject, the text) is shown again before it can go.
-        count = len(attendees.message_recipients(event, form.audience.data))
+        recipients = attendees.message_recipients(event, form.audience.data)
         form.previewed.data = form.digest()
-        return _render_message(event, form, preview=True, count=count, changed=changed)
+        return _render_message(
+            event,
+            form,
+            preview=True,
+            count=len(recipients),
+            changed=changed,
+            readers=attendees.reader_languages(recipients),
+        )
     sent = attendees.message_attendees(
         event,
         subject=form.subject.data,
         body=form.body.data,
         audience=form.audience.data,
         message_key=form.key.data,
+        translations=form.translations(),
     )
     audit.record(current_user, "message attendees", event, rows=sent)
     db.session.commit()
@@ -46,7 +54,7 @@ def message(event: Event):
     return redirect(url_for("organiser.dashboard"), code=303)
 
 
-def _render_message(event, form, preview=False, count=0, status=200, changed=False):
+def _render_message(event, form, preview=False, count=0, status=200, changed=False, readers=None):
     return render_template(
         "organiser/message.html",
         event=event,
@@ -54,4 +62,6 @@ def _render_message(event, form, preview=False, count=0, status=200, changed=Fal
         preview=preview,
         count=count,
         changed=changed,
+        readers=readers or {},
+        given=form.translations(),
     ), status

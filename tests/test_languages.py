@@ -157,6 +157,8 @@ def test_each_person_s_emails_keep_the_language_they_rsvped_in(app, make_event):
     first = {m["To"]: m for m in sent_mail(app)}
     assert first["hans@example.org"]["Subject"] == "你已获得名额：Vigil"
     assert "你的报名" in text_body(first["hans@example.org"])
+    html = first["hant@example.org"].get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="zh-Hant">' in html and "報名" in html
     assert first["hant@example.org"]["Subject"] == "你已獲得名額：Vigil"
     assert first["en@example.org"]["Subject"] == "You have a place: Vigil"
     # an English-speaking organiser's cancellation reaches each in their own script

@@ -45,7 +45,8 @@ def test_sign_up_page_lists_roles_and_shifts(client, make_event, make_roles):
     event = make_event()
     (before, during), (leaflets,) = make_roles(event)
     html = client.get(f"/events/{event.slug}/volunteer").get_data(as_text=True)
-    assert "<h3>Steward</h3>" in html and "<h3>Leafleting</h3>" in html
+    # one level below the page's h1 (axe's heading-order rule)
+    assert "<h2>Steward</h2>" in html and "<h2>Leafleting</h2>" in html
     assert "This role needs a phone number." in html
     assert f'id="shift-{during}"' in html and "Places available" in html
     assert_unique_ids(html)

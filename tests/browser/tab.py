@@ -132,15 +132,16 @@ class Tab:
 
     # ------------------------------------------------------------ checking
 
+    def screenshot_path(self, name: str) -> Path:
+        """Where a screenshot of this flow's next moment goes, named like the steps'."""
+        return SCREENSHOTS / f"{self.flow}-{self.steps:02d}-{name}-{self.look.label}.png"
+
     def step(self, name: str) -> None:
         """Screenshot, keep the HTML as served, and run axe on what is shown now."""
         self.page.wait_for_load_state()
         self.steps += 1
         url = self.page.url
-        self.page.screenshot(
-            path=SCREENSHOTS / f"{self.flow}-{self.steps:02d}-{name}-{self.look.label}.png",
-            full_page=True,
-        )
+        self.page.screenshot(path=self.screenshot_path(name), full_page=True)
         html = self._served_html()
         if html is None:
             self.problems.append(f"step {name}: no HTML page as served to check at {url}")

@@ -59,8 +59,19 @@ def test_an_organiser_searches_exports_and_messages_attendees(open_tab, mailbox,
     expect_dashboard(tab)
     expect(main).to_contain_text("Vigil with one place")
 
+    numbers = main.get_by_role("listitem").filter(has_text="Vigil with one place")
+    expect(numbers.locator("dd").first).to_have_text("1")  # confirmed: the first attendee
+
     tab.open(f"/organiser/events/{slug}/attendees", "attendees")
     expect(main).to_contain_text(attendee)
+    table = page.get_by_role("region", name="Attendees")
+    wide = table.evaluate("box => [box.scrollWidth, box.clientWidth]")
+    if not look.phone:  # every column in view, nothing to scroll sideways
+        assert wide[0] <= wide[1], f"the table is {wide[0]} px wide in {wide[1]} px"
+    header = page.get_by_role("banner")
+    expect(header).to_contain_text("Vigil with one place")
+    if not look.phone:  # the event's name and numbers stay in view as the list scrolls
+        assert header.evaluate("h => getComputedStyle(h).position") == "sticky"
     search = page.get_by_label(re.compile("name or email", re.IGNORECASE))
     search.fill("nobody-by-this-name@example.org")
     tab.submit(page.get_by_role("button", name="Search"), "search-none")
@@ -73,6 +84,16 @@ def test_an_organiser_searches_exports_and_messages_attendees(open_tab, mailbox,
     assert url.endswith(f"/organiser/events/{slug}/attendees.csv")
     text = data.decode("utf-8-sig")
     assert text.splitlines()[0].startswith(("name,", "Name,")) and attendee in text
+
+    tab.submit(page.get_by_role("link", name="Printable check-in list"), "check-in-list")
+    rows = page.get_by_role("row")
+    expect(rows).to_have_count(2)  # the heading and the one person with a place
+    expect(rows.nth(1)).to_contain_text("First Attendee")
+    expect(rows.nth(1)).to_contain_text(re.compile(r"[A-HJ-NP-Z2-9]{6}"))
+    page.emulate_media(media="print")
+    expect(page.get_by_role("banner")).to_be_hidden()
+    tab.page.screenshot(path=tab.screenshot_path("check-in-list-printed"), full_page=True)
+    page.emulate_media(media="screen")
 
     tab.open(f"/organiser/events/{slug}/message", "message")
     preview = page.get_by_role("button", name="Preview")

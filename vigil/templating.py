@@ -92,7 +92,7 @@ def qr_svg(text: str) -> Markup:
     """A QR code drawn on the server as inline SVG: no request to any QR service."""
     buffer = io.BytesIO()
     segno.make(text, error="m").save(
-        buffer, kind="svg", scale=6, xmldecl=False, svgns=True, title=None, desc=None
+        buffer, kind="svg", scale=6, xmldecl=False, svgns=True, title=None, desc=None, omitsize=True
     )
     return Markup(buffer.getvalue().decode("ascii"))  # noqa: S704 - generated, not typed
 

@@ -25,6 +25,8 @@ FULL = "browser-full"
 ACCOUNTS = {
     "admin-phone@vigil.test": ("admin", ()),
     "admin-desktop@vigil.test": ("admin", ()),
+    "admin-pages-390@vigil.test": ("admin", ()),
+    "admin-pages-1280@vigil.test": ("admin", ()),
     "organiser@vigil.test": ("organiser", (PLACES, FULL)),
     "steward@vigil.test": ("steward", (PLACES,)),
 }
@@ -74,6 +76,10 @@ def environment(instance: Path, origin: str, smtp_port: int) -> dict[str, str]:
         MAIL_PORT=str(smtp_port),
         VIGIL_MAIL_POLL_SECONDS="0.2",
         VIGIL_MAIL_RETRY_BASE_SECONDS="0.2",
+        # Every person in these tests comes from 127.0.0.1: the per-client limits are
+        # for one client each, not for a whole test run's people at once.
+        VIGIL_LOGIN_LIMIT_PER_CLIENT="200 per minute",
+        VIGIL_FORM_LIMIT_PER_CLIENT="600 per minute",
     )
     return env
 

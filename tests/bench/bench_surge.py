@@ -97,6 +97,8 @@ def _toml_value(value) -> str:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, dict):  # the translations: an inline table of tables
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(value, ensure_ascii=False)  # strings and lists of strings
 
 

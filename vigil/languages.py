@@ -8,7 +8,7 @@ binary is kept in the repository or written to disk.
 """
 
 import io
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,6 +17,7 @@ from babel.messages import mofile, pofile
 from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_babel import Domain, get_locale
 from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 from wtforms.i18n import messages_path
 
 from .extensions import babel
@@ -60,6 +61,12 @@ def from_accept_language(header: LanguageAccept) -> str | None:
     return None
 
 
+@lru_cache(maxsize=512)
+def _from_header(raw: str) -> str | None:
+    """Browsers send a handful of distinct headers: each is parsed once per process."""
+    return from_accept_language(parse_accept_header(raw, LanguageAccept))
+
+
 def locale_for(code: str | None) -> Locale:
     """The Babel locale of a language code; English and unknown codes get the default."""
     if code in TRANSLATED:
@@ -72,10 +79,13 @@ def chosen_code() -> str:
     A calendar app sends no cookie: a feed's address may name one with ?lang=."""
     if not has_request_context():
         return "en"
-    code = code_of(request.cookies.get(COOKIE))
+    environ = request.environ
+    code = code_of(request.cookies.get(COOKIE)) if "HTTP_COOKIE" in environ else None
     if code is None and request.blueprint == "calendars":
         code = code_of(request.args.get("lang"))
-    return code or from_accept_language(request.accept_languages) or "en"
+    if code is None:
+        code = _from_header(environ.get("HTTP_ACCEPT_LANGUAGE", "")[:500])
+    return code or "en"
 
 
 def request_locale() -> Locale:
@@ -143,6 +153,8 @@ def remember_choice() -> Response | None:
     JavaScript): keep the choice in the cookie and show the same address without it,
     so no page in a cache or a shared link carries a language it did not ask for.
     Calendar feeds take ?lang= as it is: calendar apps keep no cookie."""
+    if "lang=" not in request.environ.get("QUERY_STRING", ""):
+        return None  # most requests: the query string is not even parsed
     if request.method not in ("GET", "HEAD") or "lang" not in request.args:
         return None
     if request.blueprint == "calendars":
@@ -164,12 +176,21 @@ def remember_choice() -> Response | None:
     return response
 
 
+LANGUAGE_VARY = "Accept-Language, Cookie"
+
+
 def say_the_language(response: Response) -> Response:
     """Pages say which language they are in, and that it follows the reader's cookie
-    and browser, so a shared cache keeps one copy per language."""
-    if response.mimetype == "text/html":
-        response.headers["Content-Language"] = html_lang()
-        response.vary.update(("Accept-Language", "Cookie"))
+    and browser, so a shared cache keeps one copy per language. Plain header strings:
+    this runs on every page, cached ones included."""
+    headers = response.headers
+    if headers.get("Content-Type", "").startswith("text/html"):
+        headers["Content-Language"] = html_lang()
+        vary = headers.get("Vary")
+        if not vary:
+            headers["Vary"] = LANGUAGE_VARY
+        elif vary != LANGUAGE_VARY:
+            response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 

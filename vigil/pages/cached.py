@@ -15,6 +15,7 @@ from collections.abc import Callable
 from flask import Response, abort, current_app, g, request, session
 from flask_babel import get_locale
 
+from ..languages import LANGUAGE_VARY
 from ..page_cache import page_cache
 from ..public_state import PageState
 from ..session_cookies import csrf_field, csrf_token
@@ -78,5 +79,5 @@ def _response(body: bytes, etag: str, *, public=False, status=200) -> Response:
     response.set_etag(etag)
     # Always asked again (no-cache), answered with a 304 when nothing changed.
     response.headers["Cache-Control"] = "public, no-cache" if public else "private, no-cache"
-    response.vary.add("Accept-Language")
+    response.headers["Vary"] = LANGUAGE_VARY  # the cache keeps one copy per language
     return response

@@ -1,6 +1,7 @@
-// Vigil's organiser pages work without this file; it adds a print button and, where
-// the browser can read QR codes itself (BarcodeDetector), a camera scan at check-in.
-// Nothing is loaded from anywhere else, and nothing seen by the camera leaves the phone.
+// Vigil's organiser pages work without this file; it adds a print button and a camera
+// scan of an attendee's QR code at check-in: by the browser's own BarcodeDetector
+// where it has one, else by jsQR (vendor/jsQR.js, served by Vigil itself). Nothing is
+// loaded from anywhere else, and nothing the camera sees leaves the phone.
 (function () {
   "use strict";
 
@@ -11,8 +12,7 @@
 
   var form = document.querySelector("[data-scan-form]");
   var start = form && form.querySelector("[data-scan]");
-  if (!start || !("BarcodeDetector" in window) || !navigator.mediaDevices ||
-      !navigator.mediaDevices.getUserMedia) {
+  if (!start || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     return;
   }
   var CODE = /^[A-HJ-NP-Z2-9]{6}$/;  // the alphabet of check-in codes
@@ -21,13 +21,43 @@
   var status = box.querySelector("[data-scan-status]");
   var input = form.querySelector("input[name=q]");
   var stream = null;
-  var detector = null;
+  var read = null;  // read(video) -> Promise of the text of a QR code in view, or ""
 
-  window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-    if (formats.indexOf("qr_code") === -1) { return; }
-    detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+  function withJsQR() {
+    var canvas = document.createElement("canvas");
+    var context = canvas.getContext("2d", { willReadFrequently: true });
+    return function (source) {
+      canvas.width = source.videoWidth;
+      canvas.height = source.videoHeight;
+      if (!canvas.width) { return Promise.resolve(""); }
+      context.drawImage(source, 0, 0);
+      var image = context.getImageData(0, 0, canvas.width, canvas.height);
+      var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+      return Promise.resolve(found ? found.data : "");
+    };
+  }
+
+  function offer(reader) {
+    read = reader;
     start.hidden = false;
-  });
+  }
+
+  if ("BarcodeDetector" in window) {
+    window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      if (formats.indexOf("qr_code") === -1) {
+        if (window.jsQR) { offer(withJsQR()); }
+        return;
+      }
+      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      offer(function (source) {
+        return detector.detect(source).then(function (codes) {
+          return codes.length ? codes[0].rawValue : "";
+        });
+      });
+    });
+  } else if (window.jsQR) {
+    offer(withJsQR());
+  }
 
   function stop() {
     if (stream) { stream.getTracks().forEach(function (track) { track.stop(); }); }
@@ -38,8 +68,8 @@
 
   function look() {
     if (!stream) { return; }
-    detector.detect(video).then(function (codes) {
-      var text = codes.length ? codes[0].rawValue.trim().toUpperCase() : "";
+    read(video).then(function (text) {
+      text = text.trim().toUpperCase();
       if (CODE.test(text)) {
         input.value = text;
         stop();

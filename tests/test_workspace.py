@@ -87,3 +87,15 @@ def test_stewards_cannot_print_the_whole_list(make_event, accounts_for, visitor)
     event = make_event()
     client, _ = visitor(accounts_for(event)["steward"])
     assert client.get(f"/organiser/events/{event.slug}/check-in/sheet").status_code == 403
+
+
+def test_the_ticket_s_qr_code_is_one_every_phone_reads(app):
+    """A six-character code fits a Micro QR code, which phones' scanners and Vigil's own
+    scan do not read: the ticket draws a full QR code (version 1: 21 modules)."""
+    import segno
+
+    from vigil.templating import qr_svg
+
+    svg = str(qr_svg("ABC234"))
+    assert 'viewBox="0 0 174 174"' in svg  # (21 + 2 × 4 border) modules × 6 px
+    assert segno.make("ABC234", error="m").is_micro  # what it would have been

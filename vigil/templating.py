@@ -91,7 +91,7 @@ def feed_url() -> str:
 def qr_svg(text: str) -> Markup:
     """A QR code drawn on the server as inline SVG: no request to any QR service."""
     buffer = io.BytesIO()
-    segno.make(text, error="m").save(
+    segno.make(text, error="m", micro=False).save(
         buffer, kind="svg", scale=6, xmldecl=False, svgns=True, title=None, desc=None, omitsize=True
     )
     return Markup(buffer.getvalue().decode("ascii"))  # noqa: S704 - generated, not typed

@@ -19,7 +19,7 @@ from . import server
 from .flows import rsvp_with_a_place
 from .mailbox import Mailbox
 from .tab import PHONE, SCREENSHOTS, Tab
-from .tools import chromium
+from .tools import camera_film, chromium
 
 HERE = Path(__file__).resolve().parent
 LAST = HERE / "test_valid_html.py"
@@ -87,11 +87,19 @@ def rendered():
 
 
 @pytest.fixture(scope="package")
-def browser():
+def camera(tmp_path_factory) -> Path:
+    """The film the browser's camera shows (a test writes it before scanning)."""
+    film = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    camera_film(film, "NOTHING")
+    return film
+
+
+@pytest.fixture(scope="package")
+def browser(camera):
     """One Chromium for every test; the screenshots of the last run are cleared."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir()
-    with chromium() as browser:
+    with chromium(camera) as browser:
         yield browser
 
 

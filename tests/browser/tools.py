@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import segno
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
@@ -40,16 +41,42 @@ NODES_SHOWN = 5
 
 
 @contextmanager
-def chromium():
-    """Debian's Chromium: Playwright's own browser download does not work here."""
+def chromium(camera: Path | None = None):
+    """Debian's Chromium: Playwright's own browser download does not work here.
+    `camera` is a Y4M video file the browser's camera shows instead of a real one."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: {INSTALL}", pytrace=False)
+    flags = list(CHROMIUM_FLAGS)
+    if camera is not None:
+        flags += [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera}",
+        ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
         try:
             yield browser
         finally:
             browser.close()
+
+
+def camera_film(path: Path, text: str, width: int = 640, height: int = 480) -> None:
+    """A short Y4M film of `text` as a QR code on white, for the fake camera: what a
+    steward's phone sees when an attendee holds up their ticket."""
+    rows = [
+        list(row) for row in segno.make(text, error="m", micro=False).matrix_iter(scale=8, border=4)
+    ]
+    top, left = (height - len(rows)) // 2, (width - len(rows[0])) // 2
+    luma = bytearray([235]) * (width * height)
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                luma[(top + y) * width + left + x] = 16
+    chroma = bytes([128]) * (width * height // 4)
+    frame = b"FRAME\n" + bytes(luma) + chroma + chroma
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + frame * 10)
 
 
 def axe_violations(page, url: str) -> list[str]:

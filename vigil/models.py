@@ -131,8 +131,10 @@ class Event(db.Model):
     # Set when the details were deleted; the numbers are kept for the records.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_counts: Mapped[dict | None] = mapped_column(JSON)
-    # Text in other languages, {"zh_Hans": {"title": ...}}; see event_text.py.
-    translations: Mapped[dict | None] = mapped_column(JSON)
+    # Text in other languages, {"zh_Hans": {"title": ...}}; see event_text.py. Loaded
+    # only when read: most requests load the event (to check or lock it) and never
+    # show its words, and decoding several kilobytes of JSON each time costs them.
+    translations: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Rises with every stored change of any kind (see bump_event_revision), so a
     # cheap sum over the feed's events tells whether the feed's bytes changed.

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 
 from . import emails, people
 from .extensions import db
@@ -243,24 +243,6 @@ def attendee_rows(event: Event):
 
 
 # ---------------------------------------------------------------- check-in at the spot
-
-
-@dataclass(frozen=True)
-class CheckInCounts:
-    checked_in: int  # people, guests included
-    expected: int  # confirmed people, guests included
-
-
-def checkin_counts(event: Event) -> CheckInCounts:
-    row = db.session.execute(
-        select(
-            func.coalesce(func.sum(1 + Rsvp.guests), 0),
-            func.coalesce(
-                func.sum(case((Rsvp.checked_in_at.is_not(None), 1 + Rsvp.guests), else_=0)), 0
-            ),
-        ).where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.CONFIRMED)
-    ).one()
-    return CheckInCounts(checked_in=int(row[1]), expected=int(row[0]))
 
 
 # A steward at the spot needs one person, not a list: a check-in search shows this

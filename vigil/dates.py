@@ -1,5 +1,6 @@
 """Dates and times for people: in the event's own time zone, formatted by Babel."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,13 +13,18 @@ DATE_PATTERN = "EEEE d MMMM y"
 TIME_PATTERN = "HH:mm"
 
 
+@dataclass(frozen=True)
 class _Style:
-    """How one language writes a day, a span and a zone (Babel knows the words)."""
+    """How one language writes a day, a span and a zone (Babel knows the words):
+    Babel patterns, and str.format templates over their results."""
 
-    def __init__(self, day, short, zone, span, span_zones, span_days, moment):
-        self.day, self.short, self.zone = day, short, zone
-        self.span, self.span_zones, self.span_days = span, span_zones, span_days
-        self.moment = moment
+    day: str
+    short: str
+    zone: str
+    span: str
+    span_zones: str
+    span_days: str
+    moment: str
 
 
 ENGLISH = _Style(
@@ -43,7 +49,7 @@ CHINESE = _Style(
 )
 
 
-def _style() -> "_Style":
+def _style() -> _Style:
     return CHINESE if _locale().language == "zh" else ENGLISH
 
 

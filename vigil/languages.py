@@ -27,6 +27,8 @@ COOKIE = "vigil_lang"
 # code in URLs and the cookie -> the name a reader looks for, in its own script
 LANGUAGES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
 TRANSLATED = ("zh_Hans", "zh_Hant")
+# code -> its BCP 47 tag, for lang attributes and Content-Language
+TAGS = {"en": "en-GB", "zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant"}
 TRADITIONAL_REGIONS = ("TW", "HK", "MO")
 
 
@@ -103,7 +105,7 @@ def current_code() -> str:
 
 def html_lang() -> str:
     """The BCP 47 tag for <html lang> and Content-Language."""
-    return {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant"}.get(current_code(), "en-GB")
+    return TAGS[current_code()]
 
 
 @cache

@@ -18,7 +18,7 @@ from .dates import (
     format_time,
 )
 from .event_text import text_of
-from .languages import LANGUAGES, current_code, html_lang
+from .languages import LANGUAGES, TAGS, current_code, html_lang
 from .links import external_url
 from .models import Event
 from .privacy import is_watched_mailbox
@@ -131,6 +131,7 @@ def init_templating(app: Flask) -> None:
         watched_mailbox=is_watched_mailbox,
         html_lang=html_lang,
         languages=LANGUAGES,
+        language_tags=TAGS,
         language_code=current_code,
     )
     app.jinja_env.globals["org_name"] = app.config["VIGIL_ORG_NAME"]

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .. import models as m
+from ..languages import TRANSLATED
 from .base import (
     MAX_ID,
     BoundedIntegerField,
@@ -127,12 +128,10 @@ class MessageForm(VigilForm):
     previewed = HiddenField(validators=[Length(max=64)])
     confirm = BooleanField(_l("Send it now"))
 
-    TRANSLATED = ("zh_Hans", "zh_Hant")
-
     def validate(self, extra_validators=None) -> bool:
         """A translation needs both its subject and its text, or neither."""
         valid = super().validate(extra_validators)
-        for code in self.TRANSLATED:
+        for code in TRANSLATED:
             subject, body = self[f"subject_{code}"], self[f"body_{code}"]
             if bool(subject.data) != bool(body.data):
                 missing = body if subject.data else subject
@@ -147,21 +146,21 @@ class MessageForm(VigilForm):
         """{"zh_Hans": (subject, text)} for the languages given."""
         return {
             code: (self[f"subject_{code}"].data, self[f"body_{code}"].data)
-            for code in self.TRANSLATED
+            for code in TRANSLATED
             if self[f"subject_{code}"].data and self[f"body_{code}"].data
         }
 
     def digest(self) -> str:
         """What the preview showed: audience, subjects and texts."""
         parts = [self.audience.data, self.subject.data or "", self.body.data or ""]
-        for code in self.TRANSLATED:
+        for code in TRANSLATED:
             parts += [self[f"subject_{code}"].data or "", self[f"body_{code}"].data or ""]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 # The same message for readers of Chinese, each optional: without one, they get the
 # text above. Fields "subject_zh_Hans", "body_zh_Hans" and so on.
-_IN_LANGUAGE = {
+_IN_LANGUAGE = {  # one entry per languages.TRANSLATED
     "zh_Hans": (_l("Subject in Simplified Chinese"), _l("Message in Simplified Chinese")),
     "zh_Hant": (_l("Subject in Traditional Chinese"), _l("Message in Traditional Chinese")),
 }

@@ -9,6 +9,8 @@ from wtforms.validators import DataRequired, NumberRange, Optional, ValidationEr
 
 from .. import models as m
 from ..event_rules import CAPACITY_MAX, RETENTION_DAYS_MAX
+from ..event_text import clean_translations
+from ..languages import TRANSLATED
 from ..local_time import iana_zones
 from .base import (
     BoundedIntegerField,
@@ -193,7 +195,7 @@ class EventForm(VigilForm):
             "retention_days": self.retention_days.data,
             "confirm_by_email": True if self.confirm_by_email.data == "yes" else None,
             "discreet_subjects": bool(self.discreet_subjects.data),
-            "translations": translations_of(self) or None,
+            "translations": translations_of(self),
         }
 
 
@@ -215,33 +217,29 @@ TRANSLATION_FIELDS = {
     "venue": lambda: text_field(_l("Place"), m.VENUE_MAX),
     "transport": lambda: text_field(_l("Getting there"), m.TRANSPORT_MAX),
 }
-TRANSLATED = ("zh_Hans", "zh_Hant")
 for _code in TRANSLATED:
     for _name, _make in TRANSLATION_FIELDS.items():
         setattr(EventForm, f"{_name}_{_code}", _make())
-
-
-def translation_fields(form: EventForm, code: str) -> list:
-    return [form[f"{name}_{code}"] for name in TRANSLATION_FIELDS]
 
 
 def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def translations_of(form: EventForm) -> dict:
-    """{"zh_Hans": {"title": ...}} from the form, blanks left out."""
-    found = {}
-    for code in TRANSLATED:
-        fields = {}
-        for name in TRANSLATION_FIELDS:
-            value = form[f"{name}_{code}"].data
-            value = _lines(value) if name == "demands" else (value or "")
-            if value:
-                fields[name] = value
-        if fields:
-            found[code] = fields
-    return found
+def translations_of(form: EventForm) -> dict | None:
+    """{"zh_Hans": {"title": ...}} from the form; blanks are left out by
+    clean_translations, as for event files."""
+    return clean_translations(
+        {
+            code: {
+                name: _lines(form[f"{name}_{code}"].data)
+                if name == "demands"
+                else form[f"{name}_{code}"].data
+                for name in TRANSLATION_FIELDS
+            }
+            for code in TRANSLATED
+        }
+    )
 
 
 def translation_data(translations: dict | None) -> dict:

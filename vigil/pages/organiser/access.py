@@ -10,7 +10,7 @@ names (`event`, `role`, `shift`, `rsvp`, `account`) instead of their ids.
 import functools
 from enum import StrEnum
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -46,7 +46,12 @@ def workspace() -> dict:
 
 
 def event_numbers(event: Event) -> RsvpCounts:
-    return rsvp_counts([event.id]).get(event.id, RsvpCounts())
+    """The event's RSVP numbers, counted once per request: the header and the page
+    (the check-in tally) show the same ones."""
+    known = g.setdefault("event_numbers", {})
+    if event.id not in known:
+        known[event.id] = rsvp_counts([event.id]).get(event.id, RsvpCounts())
+    return known[event.id]
 
 
 def _event_by_slug(slug: str) -> Event | None:

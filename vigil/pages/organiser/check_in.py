@@ -45,7 +45,6 @@ def check_in(event: Event):
         form=form,
         found=found,
         arrived=arrived,
-        counts=attendees.checkin_counts(event),
     ), status
 
 
@@ -61,6 +60,5 @@ def check_in_sheet(event: Event):
         "organiser/check_in_sheet.html",
         event=event,
         people=people,
-        counts=attendees.checkin_counts(event),
         printed_at=utcnow(),
     )
